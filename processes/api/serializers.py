@@ -1,0 +1,116 @@
+from rest_framework import serializers
+
+from ..models import Channel, Dossier, Event, Procedure, ProcessVersion, WorkItem
+from ..selectors import overdue  # noqa: F401  (kept for filters)
+
+
+class ProcedureSerializer(serializers.ModelSerializer):
+    field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    field_name = serializers.CharField(source="field.name", read_only=True)
+    current_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Procedure
+        fields = [
+            "code", "national_code", "name", "name_en", "field", "field_name", "level", "statutory_limit",
+            "statutory_unit", "online_level", "fee", "fee_note", "required_documents", "current_version",
+        ]
+
+    def get_current_version(self, obj):
+        version = obj.current_version()
+        return version.number if version else None
+
+
+class ProcessVersionSerializer(serializers.ModelSerializer):
+    procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    deployed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ProcessVersion
+        fields = ["procedure", "number", "process_id", "checksum", "steps", "deployed_by", "deployed_at"]
+
+
+class DeployVersionSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="tệp BPMN 2.0 (XML), tối đa 2 MB")
+
+
+class ApplicantSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200)
+    id_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=400, required=False, allow_blank=True)
+
+
+class ReceiveDossierSerializer(serializers.Serializer):
+    procedure = serializers.CharField(max_length=60, help_text="mã thủ tục")
+    receiving_unit = serializers.CharField(max_length=32, help_text="mã đơn vị tiếp nhận")
+    applicant = ApplicantSerializer()
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
+    data = serializers.DictField(required=False, default=dict)
+
+
+class WorkItemBriefSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = WorkItem
+        fields = ["id", "bpmn_id", "name", "lane", "role", "unit", "status", "claimed_by", "given_at", "due_at",
+                  "completed_at", "result", "required_fields"]
+
+
+class DossierSerializer(serializers.ModelSerializer):
+    procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    procedure_name = serializers.CharField(source="procedure.name", read_only=True)
+    receiving_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    regime = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status_code = serializers.IntegerField(source="portal_status", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    applicant_name = serializers.CharField(source="applicant.full_name", read_only=True)
+    open_steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "code", "procedure", "procedure_name", "version", "regime", "receiving_unit", "channel", "status",
+            "status_code", "status_label", "outcome", "applicant_name", "received_at", "due_at",
+            "legal_extension_days", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
+        ]
+
+    def get_open_steps(self, obj):
+        items = [i for i in obj.work_items.all() if i.status == "open"]
+        return WorkItemBriefSerializer(items, many=True).data
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = ["id", "kind", "at", "actor", "actor_role", "actor_unit", "data_before", "data_after",
+                  "engine_task_id"]
+
+
+class TaskSerializer(WorkItemBriefSerializer):
+    dossier = serializers.CharField(source="dossier.code", read_only=True)
+    procedure = serializers.CharField(source="dossier.procedure.code", read_only=True)
+    dossier_due_at = serializers.DateTimeField(source="dossier.due_at", read_only=True)
+
+    class Meta(WorkItemBriefSerializer.Meta):
+        fields = ["dossier", "procedure", "dossier_due_at", *WorkItemBriefSerializer.Meta.fields]
+
+
+class CompleteTaskSerializer(serializers.Serializer):
+    data = serializers.DictField(required=False, default=dict)
+
+
+class ReassignSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=150, help_text="tên đăng nhập của cán bộ được giao")
+
+
+class ReturnSerializer(serializers.Serializer):
+    collected_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -1,0 +1,16 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("procedures", views.ProcedureViewSet, basename="procedure")
+router.register("dossiers", views.DossierViewSet, basename="dossier")
+router.register("tasks", views.TaskViewSet, basename="task")
+
+versions = views.ProcessVersionViewSet.as_view({"get": "list", "post": "create"})
+
+urlpatterns = [
+    path("procedures/<str:procedure_code>/versions/", versions, name="procedure-versions"),
+    path("", include(router.urls)),
+]

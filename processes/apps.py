@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ProcessesConfig(AppConfig):
+    name = "processes"
+    verbose_name = "Thủ tục hành chính và hồ sơ"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,60 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from rest_framework.authtoken.models import Token
+
+from processes.demo import DEMO_PASSWORD, seed_procedures, seed_units_and_officials
+from processes.models import Dossier, WorkItem
+from processes.services import dossiers
+from processes.services.events import Actor
+
+
+class Command(BaseCommand):
+    help = "Seeds the demo district (Cai Lậy, 2019): units, officials for every role, the procedures of bpmn/."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-dossiers", action="store_true", help="do not receive demo dossiers")
+
+    def handle(self, *args, **options):
+        seeded = seed_units_and_officials()
+        deployed = seed_procedures()
+        for version in deployed:
+            self.stdout.write(f"deployed {version.procedure.code} v{version.number} ({version.process_id})")
+        if not options["no_dossiers"] and not Dossier.objects.exists():
+            self._demo_dossiers(seeded)
+        User = get_user_model()
+        reception = User.objects.get(username="motcua.hiepduc")
+        token, _ = Token.objects.get_or_create(user=reception)
+        self.stdout.write("")
+        self.stdout.write(f"Demo officials (password for all: {DEMO_PASSWORD}):")
+        for user in seeded["officials"][:11] + seeded["officials"][11 + 3 * 2: 11 + 3 * 3]:
+            roles = ", ".join(f"{m.get_role_display()} @ {m.unit.name}" for m in user.memberships.select_related("unit"))
+            self.stdout.write(f"  {user.username:<18} {roles}")
+        self.stdout.write("  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the 16 communes)")
+        self.stdout.write(f"API token of motcua.hiepduc: {token.key}")
+
+    def _demo_dossiers(self, seeded):
+        User = get_user_model()
+        hiepduc = seeded["communes"]["hiepduc"]
+        desk = Actor(User.objects.get(username="motcua.hiepduc"))
+        clerk = Actor(User.objects.get(username="tuphap.hiepduc"))
+        applicants = [
+            {"full_name": "Nguyễn Văn Ngọc Mai", "id_number": "082090001234", "phone": "0912345678",
+             "address": "ấp Hiệp Ninh, xã Hiệp Đức"},
+            {"full_name": "Phan Văn Mỹ", "id_number": "082085004321", "phone": "0987654321",
+             "address": "ấp Đông Hòa, xã Tam Bình"},
+        ]
+        birth = dossiers.receive_dossier(procedure_code="dang-ky-khai-sinh", unit_code=hiepduc.code,
+                                         applicant=applicants[0], actor=desk)
+        dossiers.receive_dossier(procedure_code="nhan-cha-me-con", unit_code=hiepduc.code, applicant=applicants[0],
+                                 actor=desk)
+        allowance = dossiers.receive_dossier(procedure_code="tro-cap-xa-hoi", unit_code=hiepduc.code,
+                                             applicant=applicants[1], actor=desk)
+        dossiers.receive_dossier(procedure_code="giay-phep-xay-dung", unit_code=seeded["district"].code,
+                                 applicant=applicants[1], actor=Actor(User.objects.get(username="motcua.huyen")))
+        # Move one birth registration one step on, so the history has more than a reception.
+        step = WorkItem.objects.filter(dossier=birth, status="open").first()
+        if step is not None and step.role == "specialist":
+            dossiers.complete_work_item(item_id=step.pk, actor=clerk, data={})
+        for dossier in (birth, allowance):
+            dossier.refresh_from_db()
+            self.stdout.write(f"demo dossier {dossier.code}: {dossier.get_status_display()}")

@@ -1,0 +1,376 @@
+"""The data MotCua owns. State changes only through processes.services; pages and the API read through selectors."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    RECEPTION = "reception", "Tiếp nhận một cửa"
+    SPECIALIST = "specialist", "Chuyên viên"
+    UNIT_LEADER = "unit_leader", "Lãnh đạo đơn vị"
+    SIGNING_LEADER = "signing_leader", "Lãnh đạo ký duyệt"
+    PROCESS_DESIGNER = "process_designer", "Thiết kế quy trình"
+    AUDITOR = "auditor", "Thanh tra, giám sát"
+    UNIT_ADMIN = "unit_admin", "Quản trị đơn vị"
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", "Tỉnh"
+    DISTRICT = "district", "Huyện"
+    COMMUNE = "commune", "Xã"
+    DEPARTMENT = "department", "Phòng, ban chuyên môn"
+
+
+class AdministrativeUnit(models.Model):
+    """Province → optional district → commune; departments hang under the unit they serve. Both the 2019 three-tier
+    layout and the two-tier layout in force since 1 July 2025 are trees of this shape."""
+
+    code = models.CharField("mã định danh (QCVN 102:2016)", max_length=32, unique=True)
+    name = models.CharField("tên", max_length=200)
+    name_en = models.CharField("tên tiếng Anh", max_length=200, blank=True)
+    kind = models.CharField("cấp", max_length=16, choices=UnitKind.choices)
+    department_kind = models.SlugField("loại phòng ban", max_length=40, blank=True, help_text="vd. justice, labour, urban")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # [[start, end], ...] as "HH:MM"; empty = the default 07:30–11:30, 13:00–17:00.
+    office_hours = models.JSONField("giờ làm việc", default=list, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "đơn vị hành chính"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="department") | Q(department_kind=""), name="unit_department_kind_only_on_departments"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def ancestors(self):
+        unit, chain = self.parent, []
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=24, choices=Role.choices)
+
+    class Meta:
+        verbose_name = "phân công"
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")]
+        indexes = [models.Index(fields=["unit", "role"])]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} @ {self.unit.code}"
+
+
+class LegalRegime(models.Model):
+    """The rules in force from a date: which forms exist and how late dossiers are handled. A dossier keeps the
+    regime in force when it was received."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=300)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    forms = models.JSONField(default=list, help_text='[{"code": "01", "name": "..."}]')
+    late_rules = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["effective_from"]
+
+    def __str__(self):
+        return self.name
+
+
+class Field(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "lĩnh vực"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StatutoryUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", "ngày làm việc"
+    CALENDAR_DAYS = "calendar_days", "ngày"
+    SAME_DAY = "same_day", "trong ngày"
+
+
+class OnlineLevel(models.TextChoices):
+    FULL = "full", "Toàn trình"
+    PARTIAL = "partial", "Một phần"
+    NONE = "none", "Không trực tuyến"
+
+
+class Procedure(models.Model):
+    code = models.SlugField("mã thủ tục", max_length=60, unique=True)
+    national_code = models.CharField("mã CSDL quốc gia", max_length=40, blank=True)
+    name = models.CharField("tên thủ tục", max_length=400)
+    name_en = models.CharField(max_length=400, blank=True)
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
+    level = models.CharField("cấp thực hiện", max_length=16, choices=UnitKind.choices)
+    statutory_limit = models.DecimalField("thời hạn giải quyết", max_digits=7, decimal_places=2)
+    statutory_unit = models.CharField(max_length=16, choices=StatutoryUnit.choices)
+    online_level = models.CharField(max_length=16, choices=OnlineLevel.choices, default=OnlineLevel.PARTIAL)
+    fee = models.DecimalField("phí, lệ phí (đồng)", max_digits=12, decimal_places=0, default=Decimal(0))
+    fee_note = models.CharField(max_length=300, blank=True)
+    required_documents = models.JSONField("thành phần hồ sơ", default=list)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "thủ tục hành chính"
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(statutory_limit__gte=0), name="procedure_limit_non_negative")]
+
+    def __str__(self):
+        return self.name
+
+    def current_version(self):
+        return self.versions.order_by("-number").first()
+
+
+class ProcessVersion(models.Model):
+    """A deployed BPMN version. Never changes once written; dossiers are pinned to the version they started on."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    process_id = models.CharField(max_length=200)
+    bpmn_xml = models.TextField()
+    spec_json = models.TextField(help_text="the compiled spec, stored once per version, not in each dossier")
+    checksum = models.CharField(max_length=64)
+    steps = models.JSONField(default=list)
+    deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    deployed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["procedure", "number"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "number"], name="version_number_unique")]
+
+    def __str__(self):
+        return f"{self.procedure.code} v{self.number}"
+
+
+class PersonalRecord(models.Model):
+    """Protected personal data (identity documents). Read only through selectors that check access; the event log
+    refers to a record by id and never copies its content."""
+
+    full_name = models.CharField(max_length=200)
+    id_number = models.CharField("số CCCD/định danh", max_length=20, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "thông tin cá nhân"
+        indexes = [models.Index(fields=["id_number"])]
+
+
+class Channel(models.IntegerChoices):
+    COUNTER = 1, "Trực tiếp"
+    ONLINE = 2, "Trực tuyến"
+    POST = 3, "Bưu chính công ích"
+
+
+class DossierStatus(models.TextChoices):
+    """Internal states; `portal_code` maps them to the national portal's codes 1–10."""
+
+    REGISTERED = "registered", "Mới đăng ký"
+    RECEIVED = "received", "Được tiếp nhận"
+    NOT_ACCEPTED = "not_accepted", "Không được tiếp nhận"
+    PROCESSING = "processing", "Đang xử lý"
+    SUPPLEMENT_REQUESTED = "supplement_requested", "Yêu cầu bổ sung giấy tờ"
+    AWAITING_FEE = "awaiting_fee", "Yêu cầu thực hiện nghĩa vụ tài chính"
+    WITHDRAWN = "withdrawn", "Công dân yêu cầu rút hồ sơ"
+    STOPPED = "stopped", "Dừng xử lý"
+    PROCESSED = "processed", "Đã xử lý xong"
+    RETURNED = "returned", "Đã trả kết quả"
+
+
+PORTAL_STATUS_CODES = {
+    DossierStatus.REGISTERED: 1,
+    DossierStatus.RECEIVED: 2,
+    DossierStatus.NOT_ACCEPTED: 3,
+    DossierStatus.PROCESSING: 4,
+    DossierStatus.SUPPLEMENT_REQUESTED: 5,
+    DossierStatus.AWAITING_FEE: 6,
+    DossierStatus.WITHDRAWN: 7,
+    DossierStatus.STOPPED: 8,
+    DossierStatus.PROCESSED: 9,
+    DossierStatus.RETURNED: 10,
+}
+OPEN_STATUSES = (
+    DossierStatus.RECEIVED,
+    DossierStatus.PROCESSING,
+    DossierStatus.SUPPLEMENT_REQUESTED,
+    DossierStatus.AWAITING_FEE,
+)
+
+
+class Dossier(models.Model):
+    code = models.CharField("mã hồ sơ", max_length=48, unique=True)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="dossiers")
+    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="dossiers")
+    regime = models.ForeignKey(LegalRegime, on_delete=models.PROTECT, related_name="dossiers")
+    receiving_unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="received_dossiers")
+    applicant = models.ForeignKey(PersonalRecord, on_delete=models.PROTECT, related_name="dossiers")
+    channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
+    status = models.CharField(max_length=24, choices=DossierStatus.choices, default=DossierStatus.RECEIVED)
+    outcome = models.CharField("kết quả (sự kiện kết thúc)", max_length=200, blank=True)
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField("hạn giải quyết theo luật")
+    legal_extension_days = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal(0))
+    finished_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_to = models.CharField(max_length=200, blank=True)
+    workflow_state = models.TextField(help_text="SpiffWorkflow instance JSON, without the spec")
+    data = models.JSONField(default=dict, help_text="the workflow's data")
+    next_wakeup_at = models.DateTimeField(null=True, blank=True, help_text="earliest due diagram timer")
+    revision = models.PositiveIntegerField(default=0, help_text="bumped on every state change")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "hồ sơ"
+        verbose_name_plural = "hồ sơ"
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["receiving_unit", "status"]),
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["next_wakeup_at"], condition=Q(next_wakeup_at__isnull=False), name="dossier_wakeup_idx"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def portal_status(self):
+        return PORTAL_STATUS_CODES[DossierStatus(self.status)]
+
+
+class DossierCounter(models.Model):
+    """One row per agency and day, locked while numbering: a sequence would leave gaps on rollback."""
+
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="counter_unit_day_unique")]
+
+
+class DossierParticipant(models.Model):
+    """Every unit that received the dossier or was ever routed a step of it: the basis of visibility."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="participants")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dossier", "unit"], name="participant_unique")]
+        indexes = [models.Index(fields=["unit", "dossier"])]
+
+
+class WorkItemStatus(models.TextChoices):
+    OPEN = "open", "Đang chờ xử lý"
+    COMPLETED = "completed", "Đã hoàn thành"
+    CANCELLED = "cancelled", "Đã hủy"
+
+
+class StepResult(models.TextChoices):
+    EARLY = "early", "Trước hạn"
+    ON_TIME = "on_time", "Đúng hạn"
+    LATE = "late", "Quá hạn"
+
+
+class WorkItem(models.Model):
+    """Mirror of one ready user task of the engine, so that inboxes are plain indexed SQL."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="work_items")
+    engine_task_id = models.CharField(max_length=36)
+    bpmn_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    lane = models.CharField(max_length=200)
+    role = models.CharField(max_length=24, choices=Role.choices)
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="work_items")
+    status = models.CharField(max_length=16, choices=WorkItemStatus.choices, default=WorkItemStatus.OPEN)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="claimed_items"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    given_at = models.DateTimeField("giao lúc")
+    due_at = models.DateTimeField("hạn của bước", null=True, blank=True)
+    allocation_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    required_fields = models.JSONField(default=list)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="completed_items"
+    )
+    result = models.CharField(max_length=8, choices=StepResult.choices, blank=True)
+
+    class Meta:
+        verbose_name = "bước xử lý"
+        ordering = ["due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["dossier", "engine_task_id"], name="work_item_task_unique")]
+        indexes = [
+            models.Index(fields=["unit", "role", "status"]),
+            models.Index(fields=["claimed_by", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.dossier.code}: {self.name}"
+
+
+class Event(models.Model):
+    """The one append-only log of everything that happens: the dossier's history and the audit log. A database
+    trigger refuses UPDATE and DELETE (see migration 0002)."""
+
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=24, blank=True)
+    actor_unit = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    data_before = models.JSONField(null=True, blank=True)
+    data_after = models.JSONField(null=True, blank=True)
+    engine_task_id = models.CharField(max_length=36, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sự kiện"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["dossier", "id"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.kind}"
+
+
+class CalendarOverride(models.Model):
+    """An extra day off or an extra working day (a make-up Saturday, a new year's notice): wins over the weekend and
+    the holidays package. unit NULL = every unit."""
+
+    date = models.DateField()
+    unit = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    is_working_day = models.BooleanField()
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ngày làm việc/nghỉ điều chỉnh"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "unit"], name="override_date_unit_unique"),
+            models.UniqueConstraint(fields=["date"], condition=Q(unit__isnull=True), name="override_date_all_units_unique"),
+        ]

@@ -1,0 +1,88 @@
+"""The working-day calendar as the database configures it: the holidays package, overrides, each unit's hours."""
+from datetime import time
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from engine.calendar import DEFAULT_OFFICE_HOURS, WorkCalendar
+
+from ..models import AdministrativeUnit, CalendarOverride, StatutoryUnit
+from .errors import InvalidInput, NotFound
+from .events import SYSTEM, record_event
+
+
+def _parse_hours(periods):
+    try:
+        parsed = tuple((time.fromisoformat(start), time.fromisoformat(end)) for start, end in periods)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"giờ làm việc không hợp lệ: {periods!r}", field="office_hours") from exc
+    return parsed
+
+
+def office_hours_for(unit):
+    """A unit's own hours, else the nearest ancestor's, else the national default."""
+    while unit is not None:
+        if unit.office_hours:
+            return _parse_hours(unit.office_hours)
+        unit = unit.parent
+    return DEFAULT_OFFICE_HOURS
+
+
+def calendar_for_unit(unit=None):
+    query = Q(unit__isnull=True) | Q(unit=unit) if unit is not None else Q(unit__isnull=True)
+    rows = CalendarOverride.objects.filter(query).values_list("date", "is_working_day", "unit_id")
+    # Unit-specific rows are applied last so that they win over the all-units ones.
+    overrides = {}
+    for day, working, unit_id in sorted(rows, key=lambda r: r[2] is not None):
+        overrides[day] = working
+    return WorkCalendar(overrides=overrides, office_hours=office_hours_for(unit))
+
+
+def statutory_due_at(calendar, received_at, limit, unit):
+    limit = Decimal(limit)
+    if unit == StatutoryUnit.SAME_DAY:
+        return calendar.add_working_days(received_at, 0)
+    if unit == StatutoryUnit.CALENDAR_DAYS:
+        return calendar.add_calendar_days(received_at, int(limit))
+    return calendar.add_working_days(received_at, limit)
+
+
+def _unit_by_code(code):
+    if code is None:
+        return None
+    try:
+        return AdministrativeUnit.objects.get(code=code)
+    except AdministrativeUnit.DoesNotExist:
+        raise NotFound(f"không có đơn vị mã {code}", field="unit") from None
+
+
+@transaction.atomic
+def set_calendar_override(*, day, is_working_day, unit_code=None, reason="", actor=SYSTEM):
+    unit = _unit_by_code(unit_code)
+    row = CalendarOverride.objects.select_for_update().filter(date=day, unit=unit).first()
+    before = {"is_working_day": row.is_working_day, "reason": row.reason} if row else None
+    if row is None:
+        row = CalendarOverride(date=day, unit=unit)
+    row.is_working_day = is_working_day
+    row.reason = reason
+    row.created_by = actor.user if actor.user is not None else None
+    row.save()
+    record_event(
+        "calendar_override_set",
+        actor=actor,
+        before=before,
+        after={"date": day.isoformat(), "unit": unit_code, "is_working_day": is_working_day, "reason": reason},
+    )
+    return row
+
+
+@transaction.atomic
+def clear_calendar_override(*, day, unit_code=None, actor=SYSTEM):
+    unit = _unit_by_code(unit_code)
+    row = CalendarOverride.objects.select_for_update().filter(date=day, unit=unit).first()
+    if row is None:
+        raise NotFound(f"không có điều chỉnh cho ngày {day:%d/%m/%Y}", field="date")
+    before = {"date": day.isoformat(), "unit": unit_code, "is_working_day": row.is_working_day, "reason": row.reason}
+    row.delete()
+    record_event("calendar_override_cleared", actor=actor, before=before)

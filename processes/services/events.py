@@ -1,0 +1,37 @@
+"""Writing the one append-only event log. Every service that changes state calls record_event in its transaction."""
+from dataclasses import dataclass
+
+from engine import clock
+
+from ..models import Event
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, in which role and unit, from where. `user` is None for the platform itself (timers, seeding)."""
+
+    user: object = None
+    role: str = ""
+    unit: object = None
+    client_address: str | None = None
+
+    def with_context(self, role, unit):
+        return Actor(self.user, role, unit, self.client_address)
+
+
+SYSTEM = Actor()
+
+
+def record_event(kind, *, actor=SYSTEM, dossier=None, before=None, after=None, engine_task_id="", at=None):
+    return Event.objects.create(
+        dossier=dossier,
+        kind=kind,
+        at=at or clock.now(),
+        actor=actor.user if actor.user is not None and actor.user.pk else None,
+        actor_role=actor.role or "",
+        actor_unit=actor.unit,
+        data_before=before,
+        data_after=after,
+        engine_task_id=engine_task_id or "",
+        client_address=actor.client_address,
+    )
