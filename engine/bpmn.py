@@ -8,7 +8,6 @@ pre/post scripts, expressions outside the whitelist), or a process whose steps c
 must be refused at upload, not discovered on a live dossier.
 """
 import hashlib
-import json
 import keyword
 import re
 from dataclasses import dataclass

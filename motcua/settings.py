@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served locally: the page works offline
     "processes",
     "webui",
 ]
@@ -111,6 +112,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Hồ sơ thủ tục hành chính một cửa — dossiers of administrative procedures as BPMN workflows.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DossierStatusEnum": "processes.models.DossierStatus",
+        "WorkItemStatusEnum": "processes.models.WorkItemStatus",
+    },
 }
 
 # Celery only executes; the database remembers (see README). filesystem:// is the embedded default of `make run`.
@@ -125,12 +133,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CEL
 _broker_dir = os.environ.get("MOTCUA_BROKER_DIR")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(_broker_dir or BASE_DIR / "var" / "broker")
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is a relative ./control
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE = {

@@ -1,7 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Channel, Dossier, Event, Procedure, ProcessVersion, WorkItem
-from ..selectors import overdue  # noqa: F401  (kept for filters)
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
@@ -16,6 +16,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
             "statutory_unit", "online_level", "fee", "fee_note", "required_documents", "current_version",
         ]
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_current_version(self, obj):
         version = obj.current_version()
         return version.number if version else None
@@ -80,6 +81,7 @@ class DossierSerializer(serializers.ModelSerializer):
             "legal_extension_days", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
         ]
 
+    @extend_schema_field(WorkItemBriefSerializer(many=True))
     def get_open_steps(self, obj):
         items = [i for i in obj.work_items.all() if i.status == "open"]
         return WorkItemBriefSerializer(items, many=True).data

@@ -313,6 +313,7 @@ def test_prescript_refused_and_empty_script_ignored():
     ("sendTask", "send tasks are not supported"),
     ("receiveTask", "receive tasks are not supported"),
     ("complexGateway", "complex gateways are not supported"),
+    ("choreographyTask", "is not supported here"),
 ])
 def test_unsupported_elements_refused(tag, words):
     body = chain("check").replace('<bpmn:endEvent id="end"/>',

@@ -110,3 +110,10 @@ def test_seed_demo_is_idempotent(demo):
     assert AdministrativeUnit.objects.count() == units == 1 + 1 + 3 + 16
     assert ProcessVersion.objects.count() == versions == 5
     assert "MotCua@2019" in out.getvalue() or "password" in out.getvalue()
+
+
+def test_openapi_schema_generates_without_warnings(demo, tmp_path):
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"), stdout=out,
+                 stderr=out)
+    assert "/api/v1/tasks/{id}/complete/" in (tmp_path / "schema.yml").read_text()

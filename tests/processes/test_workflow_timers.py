@@ -1,0 +1,34 @@
+"""A timer drawn in a diagram: its due time is stored on the dossier (next_wakeup_at) and the Celery task body fires it
+once, however often it runs."""
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from processes.models import Dossier, Field, Procedure, WorkItem
+from processes.services.procedures import deploy_process_version
+from processes.tasks import fire_due_workflow_timers
+
+from .helpers import at, receive
+
+HIEPDUC = "003.00.16.H57"
+BPMN = Path(__file__).resolve().parent / "fixtures" / "reminder_timer.bpmn"
+
+
+def test_diagram_timer_is_stored_and_fires_exactly_once(demo, api):
+    Procedure.objects.create(code="thu-nhac-viec", name="Thủ tục thử có nhắc việc", field=Field.objects.first(),
+                             level="commune", statutory_limit=Decimal(3), statutory_unit="working_days")
+    deploy_process_version(xml=BPMN.read_bytes(), filename=BPMN.name)
+    clock = at("2026-12-01 09:00")
+    code = receive(api, "thu-nhac-viec", HIEPDUC)["code"]
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.next_wakeup_at.isoformat() == "2026-12-03T02:00:00+00:00"  # Thu 03/12 09:00 +07:00
+
+    assert fire_due_workflow_timers() == 0  # not due yet
+    clock.advance(timedelta(days=2, minutes=1))
+    assert fire_due_workflow_timers() == 1
+    assert fire_due_workflow_timers() == 0  # a second delivery does nothing
+    open_steps = set(WorkItem.objects.filter(dossier=dossier, status="open").values_list("bpmn_id", "role"))
+    assert open_steps == {("xu_ly", "specialist"), ("nhac_viec", "unit_leader")}
+    dossier.refresh_from_db()
+    assert dossier.next_wakeup_at is None
+    assert dossier.events.filter(kind="timer_fired").count() == 1
