@@ -7,6 +7,7 @@ Why the rules: a step that nobody can be routed to (bad lane), code that would r
 pre/post scripts, expressions outside the whitelist), or a process whose steps cannot fit in the statutory time
 must be refused at upload, not discovered on a live dossier.
 """
+import ast
 import hashlib
 import keyword
 import re
@@ -35,6 +36,7 @@ MAX_PATHS = 10_000
 # Bounds the path search itself (work, not only finished paths), so a maze of loops cannot stall an upload.
 MAX_PATH_STEPS = 500_000
 MAX_EXPRESSION_CHARS = 4_000
+MAX_INSTANCES = 100  # parallel instances of one multi-instance step; each is a task row in the state
 MAX_STATUTORY_LIMIT = Decimal(3660)
 HOURS_PER_DAY = Decimal(8)
 
@@ -475,6 +477,10 @@ class _Checker:
                               f"a working-day function such as add_working_days(received_at, 5)",
                      element_id=owner_id)
             return
+        if element.tag == _q("loopCardinality") and not _bounded_cardinality(source):
+            self.add(element, f"{where}: the number of instances must be bounded: write a whole number up to "
+                              f"{MAX_INSTANCES} or min(..., N) with N up to {MAX_INSTANCES}, e.g. min(copies, 20)",
+                     element_id=owner_id)
         try:
             messages = check_expression(source)
         except Exception as exc:  # a checker bug must not take the upload down
@@ -751,6 +757,21 @@ class _Checker:
 
 def _hours(value):
     return format(value.normalize(), "f")
+
+
+def _bounded_cardinality(source):
+    """A literal count, or min(anything, literal count): data cannot make the engine create 10**6 tasks."""
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True  # check_expression reports the syntax
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "min" and not tree.keywords:
+        return any(_small_count(arg) for arg in tree.args)
+    return _small_count(tree)
+
+
+def _small_count(node):
+    return (isinstance(node, ast.Constant) and type(node.value) is int and 0 <= node.value <= MAX_INSTANCES)
 
 
 def _condition_text(flow):

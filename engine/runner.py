@@ -152,6 +152,19 @@ _SPEC_CACHE_SIZE = 64
 _SPEC_LOCK = threading.Lock()
 
 
+def _preconnect_loop_merges(spec):
+    """Loop and multi-instance tasks connect their merge callback to the child spec's completed_event the first
+    time they run, by check-then-connect, which two threads sharing the spec could both pass (merging twice).
+    Connecting here, before the spec is shared, leaves run time nothing to write."""
+    for task_spec in list(spec.task_specs.values()):
+        merge = getattr(task_spec, "merge_child", None)
+        child_name = getattr(task_spec, "task_spec", None)
+        if callable(merge) and isinstance(child_name, str) and child_name in spec.task_specs:
+            event = spec.task_specs[child_name].completed_event
+            if not event.is_connected(merge):
+                event.connect(merge)
+
+
 def _spec_for(spec_json):
     """(checksum, spec, subprocess_specs) for a stored spec_json, from the cache when possible."""
     if not isinstance(spec_json, str) or not spec_json:
@@ -177,6 +190,8 @@ def _spec_for(spec_json):
         subprocess_specs = {name: registry.restore(s) for name, s in stored.get("subprocess_specs", {}).items()}
     except Exception as exc:
         raise EngineError(f"spec_json could not be restored: {_describe(exc)}") from exc
+    for restored in (spec, *subprocess_specs.values()):
+        _preconnect_loop_merges(restored)
     with _SPEC_LOCK:
         _SPEC_CACHE[checksum] = (spec, subprocess_specs)
         while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:

@@ -152,5 +152,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # SpiffWorkflow logs every task state change at INFO; our event log is the history that matters.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "spiff": {"level": "WARNING"}},
 }

@@ -66,3 +66,18 @@ def overdue(qs):
 
 def units_of(user):
     return AdministrativeUnit.objects.filter(memberships__user=user).distinct()
+
+
+def applicant_for(user, dossier):
+    """The applicant's personal record as this official may see it: in full for the receiving unit's officials and
+    auditors; others routed a step see the name and contacts needed to serve the citizen, the ID number masked."""
+    record = dossier.applicant
+    full = is_auditor(user) or Membership.objects.filter(user=user, unit_id=dossier.receiving_unit_id).exists()
+    id_number = record.id_number if full or not record.id_number else "*" * (len(record.id_number) - 3) + record.id_number[-3:]
+    return {
+        "full_name": record.full_name,
+        "id_number": id_number,
+        "phone": record.phone,
+        "email": record.email,
+        "address": record.address,
+    }

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..selectors import applicant_for
 from ..models import Channel, Dossier, Event, Procedure, ProcessVersion, WorkItem
 
 
@@ -71,15 +72,21 @@ class DossierSerializer(serializers.ModelSerializer):
     status_code = serializers.IntegerField(source="portal_status", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     applicant_name = serializers.CharField(source="applicant.full_name", read_only=True)
+    applicant = serializers.SerializerMethodField()
     open_steps = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
         fields = [
             "code", "procedure", "procedure_name", "version", "regime", "receiving_unit", "channel", "status",
-            "status_code", "status_label", "outcome", "applicant_name", "received_at", "due_at",
+            "status_code", "status_label", "outcome", "applicant_name", "applicant", "received_at", "due_at",
             "legal_extension_days", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
         ]
+
+    @extend_schema_field(ApplicantSerializer(allow_null=True))
+    def get_applicant(self, obj):
+        request = self.context.get("request")
+        return applicant_for(request.user, obj) if request is not None else None
 
     @extend_schema_field(WorkItemBriefSerializer(many=True))
     def get_open_steps(self, obj):

@@ -110,7 +110,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             channel=v["channel"], data=v.get("data") or {}, actor=actor_of(request),
         )
         dossier = self.get_queryset().get(pk=dossier.pk)
-        return Response(s.DossierSerializer(dossier).data, status=status.HTTP_201_CREATED)
+        return Response(s.DossierSerializer(dossier, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.EventSerializer(many=True)})
     @action(detail=True, methods=["get"])
@@ -125,7 +125,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         payload = s.ReturnSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dossier_services.return_result(code=dossier.code, actor=actor_of(request), **payload.validated_data)
-        return Response(s.DossierSerializer(self.get_queryset().get(pk=dossier.pk)).data)
+        return Response(s.DossierSerializer(self.get_queryset().get(pk=dossier.pk), context={"request": request}).data)
 
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):

@@ -299,7 +299,8 @@ def _lock_item(item_id):
 
 def _require_open(item):
     if item.status != WorkItemStatus.OPEN:
-        raise Conflict(f"bước '{item.name}' đã {WorkItemStatus(item.status).label.lower()}", field="task")
+        raise Conflict(f"bước '{item.name}' không còn chờ xử lý ({WorkItemStatus(item.status).label.lower()})",
+                       field="task")
 
 
 @transaction.atomic

@@ -366,6 +366,21 @@ def test_timer_signal_and_multi_instance_expressions_are_checked():
     assert any(p.element_id == "check" and p.message.startswith("multi-instance on 'check'") for p in problems)
 
 
+@pytest.mark.parametrize("cardinality, bounded", [
+    ("3", True), ("min(copies, 20)", True), ("min(20, copies, pages)", True), ("copies", False),
+    ("min(copies, 101)", False), ("max(copies, 2)", False), ("1000", False),
+])
+def test_multi_instance_count_must_be_bounded(cardinality, bounded):
+    body = chain("check").replace('<bpmn:userTask id="check">',
+                                  '<bpmn:userTask id="check"><bpmn:multiInstanceLoopCharacteristics>'
+                                  f"<bpmn:loopCardinality>{cardinality}</bpmn:loopCardinality>"
+                                  "</bpmn:multiInstanceLoopCharacteristics>")
+    found = [p for p in validate_bpmn(document(body, lanes="check")) if "must be bounded" in p.message]
+    assert (found == []) == bounded
+    if found:
+        assert found[0].element_id == "check" and "min(copies, 20)" in found[0].message
+
+
 def test_unquoted_iso_duration_and_empty_timer():
     body = chain("check").replace(
         '<bpmn:endEvent id="end"/>',

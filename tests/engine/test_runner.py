@@ -346,3 +346,23 @@ def test_signals(functions, fixed_clock):
         instance.send_signal("documents_supplemented")
     do(instance, "check_supplement")
     assert instance.is_completed and instance.end_event_id == "end"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# multi-instance steps
+
+
+def test_multi_instance_step_merges_each_result_once(functions, fixed_clock):
+    spec = compiled("runner_multi_instance")
+    instance = Instance.start(spec.spec_json, {"copies": 3}, functions)
+    ready = instance.ready_tasks()
+    assert [t.bpmn_id for t in ready] == ["certify_copy"] * 3
+    assert {t.lane for t in ready} == {"specialist@self"} and len({t.task_id for t in ready}) == 3
+    for n, task in enumerate(ready):
+        instance = Instance.load(spec.spec_json, instance.dumps(), functions)
+        instance.complete_task(task.task_id, {"certified": f"C{n}"})
+    assert instance.is_completed and instance.data["results"] == ["C0", "C1", "C2"]
+    # The merge callback was connected once, when the spec was restored, not by each run.
+    shared = _spec_for(spec.spec_json)[1]
+    event = shared.task_specs["certify_copy [child]"].completed_event
+    assert len(event.hard_subscribers or []) + len(event.weak_subscribers or []) == 1

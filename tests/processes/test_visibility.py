@@ -72,3 +72,14 @@ def test_claim_unclaim_reassign(demo, api):
     assert ok.status_code == 200 and ok.json()["claimed_by"] == "tuphap.hiepduc"
     kinds = list(item.dossier.events.values_list("kind", flat=True))
     assert kinds.count("claimed") == 1 and "unclaimed" in kinds and "reassigned" in kinds
+
+
+def test_applicant_id_number_is_masked_outside_the_receiving_unit(demo, api):
+    at("2026-12-01 09:00")
+    code = receive(api, "dang-ky-khai-sinh", HIEPDUC)["code"]
+    own = api(official_for(HIEPDUC, "specialist")).get(f"/api/v1/dossiers/{code}/").json()["applicant"]
+    assert own["id_number"] == "082090001234"
+    parent_leader = api("ct.huyen").get(f"/api/v1/dossiers/{code}/").json()["applicant"]
+    assert parent_leader["id_number"] == "*********234" and parent_leader["full_name"] == "Nguyễn Văn A"
+    history = api("ct.huyen").get(f"/api/v1/dossiers/{code}/history/").content.decode()
+    assert "082090001234" not in history  # the log refers to the record, never copies it

@@ -22,15 +22,16 @@ class Command(BaseCommand):
         if not options["no_dossiers"] and not Dossier.objects.exists():
             self._demo_dossiers(seeded)
         User = get_user_model()
-        reception = User.objects.get(username="motcua.hiepduc")
-        token, _ = Token.objects.get_or_create(user=reception)
+        tokens = {name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
+                  for name in ("motcua.hiepduc", "tuphap.hiepduc")}
         self.stdout.write("")
         self.stdout.write(f"Demo officials (password for all: {DEMO_PASSWORD}):")
         for user in seeded["officials"][:11] + seeded["officials"][11 + 3 * 2: 11 + 3 * 3]:
             roles = ", ".join(f"{m.get_role_display()} @ {m.unit.name}" for m in user.memberships.select_related("unit"))
             self.stdout.write(f"  {user.username:<18} {roles}")
         self.stdout.write("  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the 16 communes)")
-        self.stdout.write(f"API token of motcua.hiepduc: {token.key}")
+        for name, key in tokens.items():
+            self.stdout.write(f"API token of {name}: {key}")
 
     def _demo_dossiers(self, seeded):
         User = get_user_model()
