@@ -142,9 +142,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),  # kombu's default is a relative ./control
         "store_processed": False,
     }
+# The sweeper claims what is due in the timer table (the source of truth) at least every 30 s.
+MOTCUA_SWEEP_SECONDS = float(os.environ.get("MOTCUA_SWEEP_SECONDS", "15"))
+MOTCUA_TIMER_LEASE_SECONDS = int(os.environ.get("MOTCUA_TIMER_LEASE_SECONDS", "300"))
+MOTCUA_TIMER_MAX_ATTEMPTS = int(os.environ.get("MOTCUA_TIMER_MAX_ATTEMPTS", "5"))
 CELERY_BEAT_SCHEDULE = {
-    # Wakes workflows whose diagram timers are due; the due times live in PostgreSQL (Dossier.next_wakeup_at).
-    "fire-due-workflow-timers": {"task": "processes.tasks.fire_due_workflow_timers", "schedule": 30.0},
+    "sweep-timers": {"task": "processes.tasks.sweep_timers", "schedule": MOTCUA_SWEEP_SECONDS},
 }
 
 LOGGING = {

@@ -127,6 +127,9 @@ class Procedure(models.Model):
     fee = models.DecimalField("phí, lệ phí (đồng)", max_digits=12, decimal_places=0, default=Decimal(0))
     fee_note = models.CharField(max_length=300, blank=True)
     required_documents = models.JSONField("thành phần hồ sơ", default=list)
+    # Lead times of the statutory clock, in working days before the due time; empty = the defaults (README).
+    explanation_lead_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    apology_lead_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -233,6 +236,17 @@ class Dossier(models.Model):
     received_at = models.DateTimeField()
     due_at = models.DateTimeField("hạn giải quyết theo luật")
     legal_extension_days = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal(0))
+    appointment_at = models.DateTimeField("ngày hẹn lại", null=True, blank=True,
+                                          help_text="set by an apology; lateness is still judged on due_at")
+    reappointments = models.PositiveSmallIntegerField(default=0)
+    clock_generation = models.PositiveIntegerField(default=0, help_text="bumped when the statutory clock restarts")
+    clock_started_at = models.DateTimeField(null=True, blank=True, help_text="reception, or the last restart")
+    clock_paused_at = models.DateTimeField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True, help_text="DossierFlag values")
+    late_unit = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", help_text="the unit holding the dossier when it became late")
+    late_official = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
     finished_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
     returned_to = models.CharField(max_length=200, blank=True)
@@ -295,9 +309,17 @@ class StepResult(models.TextChoices):
     LATE = "late", "Quá hạn"
 
 
-class WorkItem(models.Model):
-    """Mirror of one ready user task of the engine, so that inboxes are plain indexed SQL."""
+class WorkItemKind(models.TextChoices):
+    STEP = "step", "Bước quy trình"
+    EXPLAIN_DELAY = "explain_delay", "Giải trình chậm trễ"
+    ESCALATION = "escalation", "Xử lý trễ hạn chưa giải trình"
 
+
+class WorkItem(models.Model):
+    """Mirror of one ready user task of the engine (or a work item of the statutory clock), so that inboxes are plain
+    indexed SQL."""
+
+    kind = models.CharField(max_length=16, choices=WorkItemKind.choices, default=WorkItemKind.STEP)
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="work_items")
     engine_task_id = models.CharField(max_length=36)
     bpmn_id = models.CharField(max_length=200)
@@ -374,3 +396,171 @@ class CalendarOverride(models.Model):
             models.UniqueConstraint(fields=["date", "unit"], name="override_date_unit_unique"),
             models.UniqueConstraint(fields=["date"], condition=Q(unit__isnull=True), name="override_date_all_units_unique"),
         ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The statutory clock: timers in PostgreSQL, explanations, supplementation, incidents, notifications.
+
+
+class DossierFlag(models.TextChoices):
+    LATE_WITHOUT_EXPLANATION = "late_without_explanation", "Trễ hạn chưa giải trình"
+    APOLOGY_FILED_LATE = "apology_filed_late", "Xin lỗi muộn"
+    REAPPOINTED_MORE_THAN_ONCE = "reappointed_more_than_once", "Hẹn lại quá một lần"
+    SUPPLEMENTED_TWICE = "supplemented_twice", "Yêu cầu bổ sung lần hai"
+    LATE = "late", "Quá hạn theo luật"
+
+
+class TimerKind(models.TextChoices):
+    EXPLANATION_OPENS = "explanation_opens", "Sắp đến hạn: mở giải trình"
+    APOLOGY_DEADLINE = "apology_deadline", "Hạn gửi văn bản xin lỗi"
+    STATUTORY_DUE = "statutory_due", "Đến hạn giải quyết"
+    APPOINTMENT_DUE = "appointment_due", "Đến ngày hẹn lại"
+    STEP_OVERRUN = "step_overrun", "Quá thời gian của bước"
+    DIAGRAM = "diagram", "Hẹn giờ trong quy trình"
+
+
+class TimerStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Đã đặt"
+    CLAIMED = "claimed", "Đang thực hiện"
+    FIRED = "fired", "Đã chạy"
+    CANCELLED = "cancelled", "Đã hủy"
+    INCIDENT = "incident", "Sự cố"
+
+
+class Timer(models.Model):
+    """The source of truth for everything due in the future. Written in the same transaction as the state it belongs
+    to; Celery only executes what the sweeper claims (README: the statutory clock)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="timers")
+    kind = models.CharField(max_length=24, choices=TimerKind.choices)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=TimerStatus.choices, default=TimerStatus.SCHEDULED)
+    work_item = models.ForeignKey("WorkItem", null=True, blank=True, on_delete=models.PROTECT, related_name="timers")
+    element_id = models.CharField(max_length=200, blank=True)
+    generation = models.PositiveIntegerField(default=0, help_text="the dossier's clock generation it was armed in")
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "hẹn giờ"
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="timer_scheduled_due_idx"),
+            models.Index(fields=["lease_expires_at"], condition=Q(status="claimed"), name="timer_claimed_lease_idx"),
+            models.Index(fields=["dossier", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.dossier_id} @ {self.due_at:%d/%m/%Y %H:%M}"
+
+
+class Explanation(models.Model):
+    """Form 04: the apology letter with a new appointment, filed by the unit that made the dossier late."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="explanations")
+    sequence = models.PositiveSmallIntegerField(help_text="1 for the first explanation, 2 for the second…")
+    reason = models.TextField()
+    new_appointment = models.DateTimeField()
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField()
+    apology_deadline = models.DateTimeField()
+    filed_late = models.BooleanField(default=False)
+    letter = models.TextField(help_text="the apology letter as sent")
+
+    class Meta:
+        verbose_name = "giải trình, xin lỗi"
+        constraints = [models.UniqueConstraint(fields=["dossier", "sequence"], name="explanation_sequence_unique")]
+
+
+class Supplementation(models.Model):
+    """Form 02: documents requested from the citizen. The clock stops while they are awaited and restarts from zero
+    when they arrive (Decree 61/2018 Art. 19.4)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="supplementations")
+    sequence = models.PositiveSmallIntegerField()
+    items = models.JSONField(help_text='[{"name": ..., "kind": "bản chính|bản sao|bản chụp", "quantity": 1}]')
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    supplied_at = models.DateTimeField(null=True, blank=True)
+    supplied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    previous_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "yêu cầu bổ sung"
+        constraints = [models.UniqueConstraint(fields=["dossier", "sequence"], name="supplementation_sequence_unique")]
+
+
+class IncidentKind(models.TextChoices):
+    TIMER_EXHAUSTED = "timer_exhausted", "Hẹn giờ thất bại nhiều lần"
+    ENGINE_ERROR = "engine_error", "Lỗi khi chạy quy trình"
+    STUCK = "stuck", "Hồ sơ không có việc và không có hẹn giờ"
+
+
+class Incident(models.Model):
+    kind = models.CharField(max_length=20, choices=IncidentKind.choices)
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    timer = models.ForeignKey(Timer, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    error = models.TextField()
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolution = models.CharField(max_length=16, blank=True, help_text="retried | resolved")
+    resolution_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "sự cố"
+        ordering = ["-created_at"]
+        constraints = [
+            # One open incident per dossier and kind: the stuck-dossier check runs every minute.
+            models.UniqueConstraint(fields=["dossier", "kind"], condition=Q(resolved_at__isnull=True),
+                                    name="incident_open_unique"),
+        ]
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", "Trong hệ thống"
+    EMAIL = "email", "Thư điện tử"
+    SMS = "sms", "Tin nhắn"
+
+
+class Notification(models.Model):
+    """Outbox: written in the business transaction, sent later by a Celery task at least once; the key lets a
+    receiver drop duplicates."""
+
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="notifications")
+    address = models.CharField(max_length=254, blank=True, help_text="e-mail address or phone number")
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "thông báo"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["channel", "sent_at"]), models.Index(fields=["recipient", "read_at"])]
+
+
+class SharedClock(models.Model):
+    """One row: when set, every process (web, worker, beat, sweeper) reads time from it — tests and simulations move
+    time for all of them at once. Production leaves it unused (MOTCUA_SHARED_CLOCK unset)."""
+
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    offset_seconds = models.FloatField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

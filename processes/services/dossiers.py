@@ -1,7 +1,6 @@
 """Dossier actions. Each is one transaction holding a row lock on the dossier; each writes its event."""
 import json
 import re
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -14,9 +13,11 @@ from engine.functions import build_functions
 from engine.runner import Instance
 
 from ..models import (
+    OPEN_STATUSES,
     AdministrativeUnit,
     Channel,
     Dossier,
+    DossierFlag,
     DossierParticipant,
     DossierStatus,
     LegalRegime,
@@ -25,13 +26,18 @@ from ..models import (
     Procedure,
     Role,
     StepResult,
+    Timer,
+    TimerKind,
+    TimerStatus,
     WorkItem,
+    WorkItemKind,
     WorkItemStatus,
 )
 from .calendar import calendar_for_unit, statutory_due_at
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .events import SYSTEM, record_event
 from .routing import resolve_lane
+from .timers import arm_timer, register
 
 # Data the platform puts into every workflow; a step may not overwrite it.
 RESERVED_FIELDS = {"received_at", "due_at", "dossier_code", "procedure_code", "receiving_unit"}
@@ -113,13 +119,18 @@ def _step_due(calendar, given_at, task):
 
 def sync_work_items(dossier, instance, now, actor):
     """Makes the open work items mirror the engine's ready user tasks; applies legal extensions of new steps."""
+    from . import statutory
+
     ready = {task.task_id: task for task in instance.ready_tasks()}
-    open_items = {item.engine_task_id: item for item in dossier.work_items.filter(status=WorkItemStatus.OPEN)}
+    open_items = {item.engine_task_id: item
+                  for item in dossier.work_items.filter(status=WorkItemStatus.OPEN, kind=WorkItemKind.STEP)}
+    extended = False
     for task_id, item in open_items.items():
         if task_id not in ready:  # e.g. interrupted by a boundary event
             item.status = WorkItemStatus.CANCELLED
             item.completed_at = now
             item.save(update_fields=["status", "completed_at"])
+            statutory.on_step_closed(dossier, item, now)
             record_event("step_cancelled", actor=SYSTEM, dossier=dossier, engine_task_id=task_id,
                          after={"step": item.bpmn_id})
     created = []
@@ -136,7 +147,9 @@ def sync_work_items(dossier, instance, now, actor):
         )
         DossierParticipant.objects.get_or_create(dossier=dossier, unit=unit)
         created.append(item)
+        statutory.on_step_assigned(dossier, item, now)
         if task.legal_extension_days:
+            extended = True
             extension = Decimal(task.legal_extension_days)
             receiving_calendar = calendar_for_unit(dossier.receiving_unit)
             before = dossier.due_at
@@ -150,19 +163,41 @@ def sync_work_items(dossier, instance, now, actor):
         record_event("step_assigned", actor=SYSTEM, dossier=dossier, engine_task_id=task_id,
                      after={"step": task.bpmn_id, "name": item.name, "unit": unit.code, "role": role,
                             "due_at": _local_iso(due_at) if due_at else None})
+    if extended and dossier.clock_paused_at is None:
+        dossier.save(update_fields=["due_at", "legal_extension_days"])
+        statutory.arm_statutory_clock(dossier, now)
     return created
 
 
+def sync_diagram_timers(dossier, instance):
+    """Every timer the diagram is waiting on has its row in the timer table; rows of timers no longer waited on are
+    cancelled."""
+    waiting = instance.waiting_timers()
+    keys = set()
+    for timer in waiting:
+        key = f"d{dossier.pk}:diagram:{timer.task_id}:{int(timer.due_at.timestamp())}"
+        keys.add(key)
+        arm_timer(dossier, TimerKind.DIAGRAM, timer.due_at, key=key, element_id=timer.task_id)
+    stale = Timer.objects.filter(dossier=dossier, kind=TimerKind.DIAGRAM,
+                                 status__in=[TimerStatus.SCHEDULED, TimerStatus.CLAIMED]).exclude(idempotency_key__in=keys)
+    stale.update(status=TimerStatus.CANCELLED, lease_owner="", lease_expires_at=None)
+    return min((t.due_at for t in waiting), default=None)
+
+
 def _save_engine_state(dossier, instance, now):
+    from . import statutory
+
     dossier.workflow_state = instance.dumps()
     dossier.data = instance.data
-    wakeup = instance.next_wakeup()
-    dossier.next_wakeup_at = wakeup
+    dossier.next_wakeup_at = sync_diagram_timers(dossier, instance)
     if instance.is_completed:
         dossier.status = DossierStatus.PROCESSED
         dossier.finished_at = now
         dossier.outcome = instance.end_event_id or ""
         dossier.next_wakeup_at = None
+        if now > dossier.due_at and DossierFlag.LATE not in dossier.flags:
+            dossier.flags = [*dossier.flags, DossierFlag.LATE]
+        statutory.on_dossier_finished(dossier, now)
     dossier.revision = F("revision") + 1
     dossier.save()
     dossier.refresh_from_db(fields=["revision"])
@@ -255,7 +290,7 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
     dossier = Dossier(
         code=code, procedure=procedure, version=version, regime=regime, receiving_unit=unit, applicant=record,
         channel=channel, status=DossierStatus.RECEIVED, received_at=now, due_at=due_at, workflow_state="",
-        received_by=actor.user,
+        received_by=actor.user, clock_started_at=now,
     )
     dossier.save()
     DossierParticipant.objects.create(dossier=dossier, unit=unit)
@@ -277,6 +312,9 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
                "channel": channel, "received_at": _local_iso(now), "due_at": _local_iso(due_at),
                "applicant_record": record.pk, "data": data},
     )
+    from . import statutory
+
+    statutory.arm_statutory_clock(dossier, now)
     sync_work_items(dossier, instance, now, actor)
     _save_engine_state(dossier, instance, now)
     return dossier
@@ -398,6 +436,9 @@ def complete_work_item(*, item_id, actor, data=None):
         item.claimed_by, item.claimed_at = actor.user, now
     item.result = step_result(now, item.due_at)
     item.save()
+    from . import statutory
+
+    statutory.on_step_closed(dossier, item, now)
     if dossier.status == DossierStatus.RECEIVED:
         dossier.status = DossierStatus.PROCESSING
     record_event("step_completed", actor=actor, dossier=dossier, engine_task_id=item.engine_task_id,
@@ -441,30 +482,23 @@ def return_result(*, code, actor, collected_by=""):
 # diagram timers
 
 
-def due_timer_dossier_ids(limit=100):
-    return list(
-        Dossier.objects.filter(next_wakeup_at__lte=clock.now()).order_by("next_wakeup_at").values_list("id", flat=True)[:limit]
-    )
-
-
-@transaction.atomic
-def fire_workflow_timers(dossier_id):
-    """Fires the diagram timers of one dossier that are due. Re-checks under the lock, so a repeated call is a no-op."""
-    dossier = Dossier.objects.select_for_update().select_related("version", "receiving_unit").get(pk=dossier_id)
-    now = clock.now()
-    if dossier.next_wakeup_at is None or dossier.next_wakeup_at > now:
-        return False
+@register(TimerKind.DIAGRAM)
+def fire_diagram_timer(dossier, timer, now):
+    """A diagram's timer counts as fired only once the engine task has left its waiting state."""
+    dossier = Dossier.objects.select_related("version", "receiving_unit").get(pk=dossier.pk)
+    if dossier.status not in OPEN_STATUSES:
+        return True
     instance = load_instance(dossier)
-    before = instance.waiting_timers()
+    if timer.element_id not in {t.task_id for t in instance.waiting_timers()}:
+        return True  # no longer waited on (the step finished first): nothing to do
     try:
         instance.fire_due_timers()
     except EngineError as exc:
-        record_event("engine_error", dossier=dossier, after={"error": str(exc), "element_id": exc.element_id})
-        dossier.next_wakeup_at = now + timedelta(minutes=5)  # retried later; the statutory clock issue adds incidents
-        dossier.save(update_fields=["next_wakeup_at"])
+        raise RuntimeError(f"engine error at {exc.element_id or '-'}: {exc}") from exc
+    if timer.element_id in {t.task_id for t in instance.waiting_timers()}:
         return False
-    fired = [t.bpmn_id for t in before if t.task_id not in {w.task_id for w in instance.waiting_timers()}]
-    record_event("timer_fired", dossier=dossier, after={"timers": fired})
+    record_event("timer_fired", dossier=dossier, engine_task_id=timer.element_id,
+                 after={"timer": timer.pk, "due_at": _local_iso(timer.due_at)})
     sync_work_items(dossier, instance, now, SYSTEM)
     _save_engine_state(dossier, instance, now)
     return True
