@@ -8,5 +8,6 @@ class ProcessesConfig(AppConfig):
 
     def ready(self):
         from .clock import install_shared_clock
+        from .services import dossiers, statutory  # noqa: F401  (they register the timer handlers)
 
         install_shared_clock()

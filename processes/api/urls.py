@@ -1,12 +1,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import incident_views, views
 
 router = DefaultRouter()
 router.register("procedures", views.ProcedureViewSet, basename="procedure")
 router.register("dossiers", views.DossierViewSet, basename="dossier")
 router.register("tasks", views.TaskViewSet, basename="task")
+router.register("incidents", incident_views.IncidentViewSet, basename="incident")
 
 versions = views.ProcessVersionViewSet.as_view({"get": "list", "post": "create"})
 

@@ -1,5 +1,8 @@
 """Thin REST views: parse input, call one service or selector, serialize the answer."""
+from datetime import timedelta
+
 import django_filters
+from django import forms
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -67,12 +70,28 @@ class ProcessVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(s.ProcessVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO date-times the database can compare: years 1990–2200, offsets within ±14 h (else a 400, not a 500)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None:
+            offset = value.utcoffset()
+            if not 1990 <= value.year <= 2200 or (offset is not None and abs(offset) > timedelta(hours=14)):
+                raise forms.ValidationError("thời điểm ngoài khoảng cho phép")
+        return value
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class DossierFilter(django_filters.FilterSet):
     procedure = django_filters.CharFilter(field_name="procedure__code")
     receiving_unit = django_filters.CharFilter(field_name="receiving_unit__code")
     status = django_filters.ChoiceFilter(choices=DossierStatus.choices)
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="chưa xong và đã quá hạn")
 
     class Meta:
@@ -133,6 +152,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.TaskSerializer
     filterset_fields = ["role", "bpmn_id"]
+    lookup_value_regex = r"\d{1,18}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
