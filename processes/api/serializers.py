@@ -59,8 +59,8 @@ class WorkItemBriefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkItem
-        fields = ["id", "bpmn_id", "name", "lane", "role", "unit", "status", "claimed_by", "given_at", "due_at",
-                  "completed_at", "result", "required_fields"]
+        fields = ["id", "kind", "bpmn_id", "name", "lane", "role", "unit", "status", "claimed_by", "given_at",
+                  "due_at", "completed_at", "result", "required_fields"]
 
 
 class DossierSerializer(serializers.ModelSerializer):
@@ -80,7 +80,7 @@ class DossierSerializer(serializers.ModelSerializer):
         fields = [
             "code", "procedure", "procedure_name", "version", "regime", "receiving_unit", "channel", "status",
             "status_code", "status_label", "outcome", "applicant_name", "applicant", "received_at", "due_at",
-            "legal_extension_days", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
+            "legal_extension_days", "appointment_at", "reappointments", "flags", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
         ]
 
     @extend_schema_field(ApplicantSerializer(allow_null=True))
@@ -123,3 +123,7 @@ class ReassignSerializer(serializers.Serializer):
 
 class ReturnSerializer(serializers.Serializer):
     collected_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class EscalationNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, help_text="biện pháp đã xử lý")

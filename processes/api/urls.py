@@ -13,5 +13,6 @@ versions = views.ProcessVersionViewSet.as_view({"get": "list", "post": "create"}
 
 urlpatterns = [
     path("procedures/<str:procedure_code>/versions/", versions, name="procedure-versions"),
+    path("", include("processes.api.clock_urls")),
     path("", include(router.urls)),
 ]

@@ -193,6 +193,15 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
                                             actor=actor_of(request))
         return self._answer(item_id)
 
+    @extend_schema(request=s.EscalationNoteSerializer, responses={200: s.TaskSerializer})
+    @action(detail=True, methods=["post"], url_path="resolve-escalation")
+    def resolve_escalation(self, request, pk=None):
+        item_id = self._item_id(pk)
+        payload = s.EscalationNoteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dossier_services.resolve_escalation(item_id=item_id, actor=actor_of(request), note=payload.validated_data["note"])
+        return self._answer(item_id)
+
     @extend_schema(request=s.CompleteTaskSerializer, responses={200: s.TaskSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):

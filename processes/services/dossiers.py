@@ -412,6 +412,10 @@ def complete_work_item(*, item_id, actor, data=None):
     data = clean_step_data(data)
     dossier, item = _lock_item(item_id)
     _require_open(item)
+    if item.kind == WorkItemKind.EXPLAIN_DELAY:
+        raise Conflict("đây là việc giải trình chậm trễ: nộp văn bản xin lỗi qua /explain/", field="task")
+    if item.kind == WorkItemKind.ESCALATION:
+        raise Conflict("đây là việc xử lý hồ sơ trễ hạn: đóng bằng /resolve-escalation/", field="task")
     _require_role(actor, item.unit, item.role, "xử lý bước này")
     if item.claimed_by_id is not None and actor.user is not None and item.claimed_by_id != actor.user.pk:
         raise Conflict(f"bước đang do {item.claimed_by} xử lý", field="task")
@@ -502,3 +506,26 @@ def fire_diagram_timer(dossier, timer, now):
     sync_work_items(dossier, instance, now, SYSTEM)
     _save_engine_state(dossier, instance, now)
     return True
+
+
+@transaction.atomic
+def resolve_escalation(*, item_id, actor, note):
+    """The signing leader records what was done about a dossier that became late without explanation (the dossier
+    stays flagged; the item leaves the inbox)."""
+    if not isinstance(note, str) or not note.strip():
+        raise InvalidInput("cần ghi biện pháp đã xử lý", field="note")
+    if len(note) > 4000:
+        raise InvalidInput("nội dung dài quá 4000 ký tự", field="note")
+    dossier, item = _lock_item(item_id)
+    _require_open(item)
+    if item.kind != WorkItemKind.ESCALATION:
+        raise InvalidInput("đây không phải việc xử lý hồ sơ trễ hạn", field="task")
+    _require_role(actor, item.unit, item.role, "xử lý hồ sơ trễ hạn")
+    now = clock.now()
+    item.status = WorkItemStatus.COMPLETED
+    item.completed_at, item.completed_by = now, actor.user
+    item.claimed_by = item.claimed_by or actor.user
+    item.save()
+    record_event("escalation_resolved", actor=actor.with_context(item.role, item.unit), dossier=dossier,
+                 engine_task_id=item.engine_task_id, after={"note": note.strip()})
+    return item

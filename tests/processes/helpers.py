@@ -42,7 +42,7 @@ def run_to_end(api, code, answers, max_steps=20):
     taken = []
     for _ in range(max_steps):
         dossier = api_get_dossier(api, code)
-        steps = dossier["open_steps"]
+        steps = [step for step in dossier["open_steps"] if step["kind"] == "step"]
         if not steps:
             return dossier, taken
         step = steps[0]
