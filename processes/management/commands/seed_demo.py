@@ -21,6 +21,7 @@ class Command(BaseCommand):
             self.stdout.write(f"deployed {version.procedure.code} v{version.number} ({version.process_id})")
         if not options["no_dossiers"] and not Dossier.objects.exists():
             self._demo_dossiers(seeded)
+            self._clock_demo(seeded)
         User = get_user_model()
         tokens = {name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
                   for name in ("motcua.hiepduc", "tuphap.hiepduc")}
@@ -59,3 +60,57 @@ class Command(BaseCommand):
         for dossier in (birth, allowance):
             dossier.refresh_from_db()
             self.stdout.write(f"demo dossier {dossier.code}: {dossier.get_status_display()}")
+
+    def _clock_demo(self, seeded):
+        """Dossiers received in the past, so that the statutory clock has something to show at once: one due soon
+        (explanation item open), one explained (apology and new appointment), one late without explanation
+        (escalation), and one incident (a dossier left with no work and no timer, damage simulated on purpose)."""
+        from engine import clock
+        from processes.services import statutory
+        from processes.services.calendar import calendar_for_unit
+        from processes.services.events import record_event
+        from processes.services.incidents import detect_stuck_dossiers
+        from processes.services.timers import sweep_inline
+
+        from processes.models import Timer
+
+        User = get_user_model()
+        hiepduc = seeded["communes"]["hiepduc"]
+        desk = Actor(User.objects.get(username="motcua.hiepduc"))
+        leader = Actor(User.objects.get(username="ct.hiepduc"))
+        calendar = calendar_for_unit(hiepduc)
+        real = clock.get_clock()
+        now = real.now()
+        hours = calendar.hours_per_day
+        applicant = {"full_name": "Trần Thị Demo", "phone": "0909000111", "email": "dan@example.com"}
+
+        def received_in_past(procedure, working_days_ago):
+            clock.set_clock(clock.FixedClock(statutory.subtract_office_hours(calendar, now, working_days_ago * hours)))
+            try:
+                return dossiers.receive_dossier(procedure_code=procedure, unit_code=hiepduc.code,
+                                                applicant=applicant, actor=desk)
+            finally:
+                clock.set_clock(real)
+
+        due_soon = received_in_past("tro-cap-xa-hoi", 21)     # due in about one working day
+        explained = received_in_past("tro-cap-xa-hoi", 21)
+        late = received_in_past("nhan-cha-me-con", 5)          # due two working days ago, nobody explained
+        stuck = received_in_past("dang-ky-khai-sinh", 0)
+        sweep_inline(owner="seed_demo")
+
+        item = WorkItem.objects.filter(dossier=explained, kind="explain_delay", status="open").first()
+        if item is not None:
+            explained.refresh_from_db()
+            statutory.file_explanation(item.pk, leader, "Hồ sơ cần xác minh thêm thông tin tại ấp, chưa kịp niêm yết.",
+                                       statutory.propose_appointment(explained))
+        # The incident: a dossier whose work was lost outside the services (demo only, logged as such).
+        WorkItem.objects.filter(dossier=stuck).update(status="cancelled")
+        Timer.objects.filter(dossier=stuck).update(status="cancelled")
+        record_event("demo_simulated_fault", dossier=stuck,
+                     after={"note": "seed_demo: work items and timers cancelled on purpose to show an incident"})
+        detect_stuck_dossiers()
+        for label, dossier in (("due soon", due_soon), ("explained", explained), ("late, no explanation", late),
+                               ("incident", stuck)):
+            dossier.refresh_from_db()
+            self.stdout.write(f"clock demo — {label}: {dossier.code} (due {dossier.due_at:%d/%m/%Y %H:%M}, "
+                              f"flags {', '.join(dossier.flags) or '-'})")
