@@ -1,6 +1,7 @@
 """Settings for MotCua. Everything that differs between the demo, tests and production comes from the environment:
 DATABASE_URL and CELERY_BROKER_URL switch to external PostgreSQL and Redis."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # sign-in lockouts (see the block on signing in below)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -36,12 +38,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "webui.middleware.LanguageMiddleware",  # Django's LocaleMiddleware, Vietnamese first on the pages
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the sign-in page's answer
 ]
 
 ROOT_URLCONF = "motcua.urls"
@@ -58,6 +61,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "webui.context_processors.workspace",
             ],
         },
     },
@@ -91,7 +95,24 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MOTCUA_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
-LOGIN_URL = "/admin/login/"
+# Signing in (webui): our own page; django-axes locks a username from one address after AXES_FAILURE_LIMIT wrong
+# passwords, for AXES_COOLOFF_TIME. Locking on the pair means no one can lock out a colleague from elsewhere.
+LOGIN_URL = "webui:login"
+LOGIN_REDIRECT_URL = "webui:inbox"
+LOGOUT_REDIRECT_URL = "webui:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("MOTCUA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("MOTCUA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webui.auth.lockout_response"
+AXES_VERBOSE = False  # no banner on every manage.py command; failures and lockouts are still logged
+# Behind a reverse proxy, set AXES_IPWARE_* (django-axes) so that the client's address, not the proxy's, is used.
+# A session lasts one working day; an expired one leads back to the sign-in page, then to the page the official was on.
+SESSION_COOKIE_AGE = int(os.environ.get("MOTCUA_SESSION_SECONDS", str(9 * 3600)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -118,18 +139,45 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DossierStatusEnum": "processes.models.DossierStatus",
         "WorkItemStatusEnum": "processes.models.WorkItemStatus",
+        "WorkItemKindEnum": "processes.models.WorkItemKind",
+        "IncidentKindEnum": "processes.models.IncidentKind",
     },
 }
 
-# Celery only executes; the database remembers (see README). filesystem:// is the embedded default of `make run`.
+# Celery only executes; the database remembers (README: the statutory clock; shared/docs/reliability-and-performance.md
+# §2). filesystem:// is the embedded default of `make run`. Every task is idempotent (state-guarded under row locks) and
+# nothing that carries a deadline is ever an ETA/countdown task: a lost message costs at most one timer lease.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+# Acknowledge after the task returns, so a message whose worker died (kill -9, power loss) is redelivered by brokers
+# that can (Redis after visibility_timeout). filesystem:// deletes a message when it is fetched: there the timer lease
+# alone brings the work back, and the design must never need more than that.
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True  # a failure is recorded on the timer row; the lease re-drives it
+# False (Celery's default), deliberately: when a pool child dies mid-task (hard time limit, OOM, a crash in a C
+# extension) the message is acknowledged instead of requeued. Requeueing would redeliver a poison firing at once, in a
+# loop ("can cause message loops", Celery docs) without counting an attempt; instead the lease runs out, the sweeper
+# claims the timer again with attempts + 1, and max_attempts ends a crash loop in an incident an administrator sees.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more messages than it runs: nothing waits in a dead worker
+# Hard limit below the lease (MOTCUA_TIMER_LEASE_SECONDS, 300 s): a firing is killed before its lease can run out, so
+# one timer never has two live firings (and if it had, the dossier lock and the status check would serialize them).
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "100"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started before Redis waits for it
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # and waits for it again, however long, after it went away
+# When the broker connection drops, acks_late tasks in progress cannot be acknowledged any more and will be redelivered
+# (or re-claimed after their lease): cancel them rather than finish twice (Celery 6's default; silences its warning).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Redis redelivers an unacknowledged message after visibility_timeout. With no ETA/countdown task it only has to exceed
+# the longest task (the hard time limit, 120 s) or a running task is delivered a second time; a short value merely
+# makes Redis re-drive a dead worker's messages sooner (tests use 10 s). Redis's default is 1 hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,  # a publish on a connection to a vanished Redis fails instead of hanging for ever
+}
 _broker_dir = os.environ.get("MOTCUA_BROKER_DIR")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(_broker_dir or BASE_DIR / "var" / "broker")
@@ -141,13 +189,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),  # kombu's default is a relative ./control
         "store_processed": False,
+        # kombu sleeps this long whenever a poll finds the worker full (prefetch 1) or the queue empty; its 1 s
+        # default caps a worker at about one message per second per process.
+        "polling_interval": float(os.environ.get("MOTCUA_BROKER_POLL_SECONDS", "0.1")),
     }
 # The sweeper claims what is due in the timer table (the source of truth) at least every 30 s.
-MOTCUA_SWEEP_SECONDS = float(os.environ.get("MOTCUA_SWEEP_SECONDS", "15"))
+MOTCUA_SWEEP_SECONDS = min(float(os.environ.get("MOTCUA_SWEEP_SECONDS", "15")), 30.0)
+MOTCUA_SWEEP_BATCH = int(os.environ.get("MOTCUA_SWEEP_BATCH", "200"))
+# A claimed timer must be fired within its lease, queue wait included: the sweeper keeps at most this many unexpired
+# leases and continues behind them (processes/tasks.py). 1,000 in 300 s needs 3.3 firings/s; 2 worker processes fired
+# 13-30/s on this 2-core machine (bench/timers.py). Tests: 20 in flight under a 5 s lease.
+MOTCUA_SWEEP_MAX_IN_FLIGHT = int(os.environ.get("MOTCUA_SWEEP_MAX_IN_FLIGHT", "1000"))
 MOTCUA_TIMER_LEASE_SECONDS = int(os.environ.get("MOTCUA_TIMER_LEASE_SECONDS", "300"))
 MOTCUA_TIMER_MAX_ATTEMPTS = int(os.environ.get("MOTCUA_TIMER_MAX_ATTEMPTS", "5"))
+MOTCUA_NOTIFY_SECONDS = min(float(os.environ.get("MOTCUA_NOTIFY_SECONDS", "30")), 300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "processes.tasks.sweep_timers", "schedule": MOTCUA_SWEEP_SECONDS},
+    "send-notifications": {"task": "processes.tasks.send_notifications", "schedule": MOTCUA_NOTIFY_SECONDS},
+    "detect-stuck-dossiers": {"task": "processes.tasks.detect_stuck_dossiers", "schedule": 60.0},
 }
 
 LOGGING = {

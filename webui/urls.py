@@ -1,5 +1,33 @@
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import path, register_converter
 
-# The officials' workspace arrives with its own issue; until then the root leads to the API's documentation.
-urlpatterns = [path("", RedirectView.as_view(url="/api/docs/", permanent=False), name="home")]
+from . import views
+from .auth import LoginView
+
+
+class ItemId:
+    """A row id the database can compare (at most 18 digits): a longer one is a 404, not a 500."""
+
+    regex = r"[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(ItemId, "item_id")
+
+app_name = "webui"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("unit/", views.switch_unit, name="switch-unit"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("steps/<item_id:item_id>/", views.step, name="step"),
+    path("steps/<item_id:item_id>/claim/", views.claim, name="claim"),
+    path("steps/<item_id:item_id>/unclaim/", views.unclaim, name="unclaim"),
+    path("steps/<item_id:item_id>/reassign/", views.reassign, name="reassign"),
+]

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Front-end assets of the web pages, from the npm registry (no CDN): `make assets`, run by `make run` and `make test`.
+#   npm ci (only when package-lock.json changed since the last install), then copies the files the pages load from
+#   node_modules/ into webui/static/webui/vendor/.
+# The copies are committed, so that `make run` and the Docker image work on a machine without Node.js; on such a
+# machine this script only checks that they are there. VENDOR below is the one list of what is copied.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEST=webui/static/webui/vendor
+# "package file in node_modules  name in $DEST"
+VENDOR=(
+  "htmx.org/dist/htmx.min.js  htmx.min.js"
+  "htmx.org/LICENSE           htmx.LICENSE.txt"
+)
+STAMP=node_modules/.motcua-npm-ci.stamp
+
+log() { echo "build_assets: $*"; }
+
+# use_committed WHY: carry on with the committed copies when they are all there, else fail.
+use_committed() {
+  for row in "${VENDOR[@]}"; do
+    read -r _ name <<<"$row"
+    [ -s "$DEST/$name" ] || { echo "build_assets: ERROR: $1, and $DEST/$name is not there" >&2; exit 1; }
+  done
+  log "$1; using the committed files in $DEST"
+  exit 0
+}
+
+command -v npm >/dev/null 2>&1 || use_committed "npm not found"
+
+if [ ! -e "$STAMP" ] || [ package-lock.json -nt "$STAMP" ] || [ package.json -nt "$STAMP" ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error || use_committed "npm ci failed (offline?)"
+  touch "$STAMP"
+fi
+
+mkdir -p "$DEST"
+for row in "${VENDOR[@]}"; do
+  read -r src name <<<"$row"
+  if ! cmp -s "node_modules/$src" "$DEST/$name"; then
+    cp "node_modules/$src" "$DEST/$name"
+    log "copied node_modules/$src -> $DEST/$name"
+  fi
+done

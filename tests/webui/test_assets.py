@@ -1,0 +1,79 @@
+"""The pages' front-end files come from npm (pinned, locked, copied by scripts/build_assets.sh), never from a CDN; the
+English catalogue is compiled from its .po."""
+import ast
+import gettext
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VENDOR = REPO / "webui" / "static" / "webui" / "vendor"
+LOCALE = REPO / "webui" / "locale" / "en" / "LC_MESSAGES"
+
+
+def test_npm_dependencies_are_pinned_and_locked():
+    package = json.loads((REPO / "package.json").read_text())
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    for name, version in package["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned to an exact version: {version}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    assert "/node_modules/" in (REPO / ".gitignore").read_text().split()
+
+
+def test_vendor_files_are_the_locked_packages_files():
+    assert (VENDOR / "htmx.min.js").stat().st_size > 10_000
+    installed = REPO / "node_modules" / "htmx.org"
+    if not installed.exists():
+        pytest.skip("node_modules not installed (make assets)")
+    version = json.loads((installed / "package.json").read_text())["version"]
+    assert version == json.loads((REPO / "package.json").read_text())["dependencies"]["htmx.org"]
+    assert (installed / "dist" / "htmx.min.js").read_bytes() == (VENDOR / "htmx.min.js").read_bytes()
+
+
+def test_no_page_loads_anything_from_another_site():
+    for template in (REPO / "webui" / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), template
+
+
+def test_build_assets_script_parses():
+    for name in ("build_assets.sh", "ensure_chromium.sh"):
+        subprocess.run(["bash", "-n", str(REPO / "scripts" / name)], check=True)
+
+
+def _po_entries(path):
+    """msgid (with context as 'ctx\\x04msgid') -> msgstr (first form), for translated entries."""
+    entries, current, key = {}, {}, None
+    for line in path.read_text().splitlines() + [""]:
+        if line.startswith("#,") and "fuzzy" in line:
+            current["fuzzy"] = True
+        match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[0\])?|msgstr\[\d\]) (".*")$', line)
+        if match:
+            key = match.group(1)
+            current[key] = ast.literal_eval(match.group(2))
+        elif line.startswith('"') and key:
+            current[key] += ast.literal_eval(line)
+        elif not line.strip():
+            msgid, msgstr = current.get("msgid"), current.get("msgstr", current.get("msgstr[0]"))
+            if msgid and msgstr and not current.get("fuzzy"):
+                entries[f"{current['msgctxt']}\x04{msgid}" if "msgctxt" in current else msgid] = msgstr
+            current, key = {}, None
+    return entries
+
+
+def test_english_catalogue_is_compiled_from_its_po():
+    text = (LOCALE / "django.po").read_text()
+    assert not re.search(r"^#,.*fuzzy", text, re.M), "a fuzzy entry is not compiled: check its translation"
+    entries = _po_entries(LOCALE / "django.po")
+    assert len(entries) > 100
+    with (LOCALE / "django.mo").open("rb") as handle:
+        catalogue = gettext.GNUTranslations(handle)
+    for msgid, msgstr in entries.items():
+        if "\x04" in msgid:
+            context, plain = msgid.split("\x04")
+            assert catalogue.pgettext(context, plain) == msgstr, msgid
+        else:
+            assert catalogue.gettext(msgid) == msgstr, f"{msgid!r}: run compilemessages"

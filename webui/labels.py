@@ -1,0 +1,98 @@
+"""The pages' vocabulary, translatable: the models' choice labels are plain Vietnamese (the data's language), so the
+pages name roles, statuses, channels and events from here. Source strings are Vietnamese; English is in
+webui/locale/en."""
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+ROLES = {
+    "reception": _("Tiếp nhận một cửa"),
+    "specialist": _("Chuyên viên"),
+    "unit_leader": _("Lãnh đạo đơn vị"),
+    "signing_leader": _("Lãnh đạo ký duyệt"),
+    "process_designer": _("Thiết kế quy trình"),
+    "auditor": _("Thanh tra, giám sát"),
+    "unit_admin": _("Quản trị đơn vị"),
+}
+
+DOSSIER_STATUSES = {
+    "registered": _("Mới đăng ký"),
+    "received": _("Được tiếp nhận"),
+    "not_accepted": _("Không được tiếp nhận"),
+    "processing": _("Đang xử lý"),
+    "supplement_requested": _("Chờ bổ sung giấy tờ"),
+    "awaiting_fee": _("Chờ nộp phí, lệ phí"),
+    "withdrawn": _("Công dân đã rút hồ sơ"),
+    "stopped": _("Dừng xử lý"),
+    "processed": _("Đã xử lý xong"),
+    "returned": _("Đã trả kết quả"),
+}
+
+STEP_STATUSES = {
+    "open": _("Đang chờ xử lý"),
+    "completed": _("Đã hoàn thành"),
+    "cancelled": _("Đã hủy"),
+}
+
+STEP_RESULTS = {"early": _("Trước hạn"), "on_time": _("Đúng hạn"), "late": _("Quá hạn")}
+
+CHANNELS = {1: _("Trực tiếp"), 2: _("Trực tuyến"), 3: _("Bưu chính công ích")}
+
+EVENTS = {  # names of what happened ("event" context: the same words are also buttons)
+    "received": pgettext_lazy("event", "Tiếp nhận hồ sơ"),
+    "step_assigned": pgettext_lazy("event", "Chuyển bước"),
+    "claimed": pgettext_lazy("event", "Nhận xử lý"),
+    "unclaimed": pgettext_lazy("event", "Trả lại bước"),
+    "reassigned": pgettext_lazy("event", "Phân công lại"),
+    "step_completed": pgettext_lazy("event", "Hoàn thành bước"),
+    "step_cancelled": pgettext_lazy("event", "Hủy bước"),
+    "legal_extension_applied": pgettext_lazy("event", "Gia hạn theo luật"),
+    "processed": pgettext_lazy("event", "Xử lý xong"),
+    "returned": pgettext_lazy("event", "Trả kết quả"),
+    "timer_fired": pgettext_lazy("event", "Hẹn giờ trong quy trình"),
+    "incident_opened": pgettext_lazy("event", "Sự cố"),
+    "incident_retried": pgettext_lazy("event", "Chạy lại sau sự cố"),
+    "incident_resolved": pgettext_lazy("event", "Đóng sự cố"),
+    "deadline_warning": pgettext_lazy("event", "Cảnh báo sắp đến hạn"),
+    "explanation_opened": pgettext_lazy("event", "Mở việc giải trình"),
+    "explanation_filed": pgettext_lazy("event", "Nộp giải trình, xin lỗi"),
+    "apology_deadline_passed": pgettext_lazy("event", "Quá hạn gửi văn bản xin lỗi"),
+    "deadline_passed": pgettext_lazy("event", "Quá hạn giải quyết"),
+    "appointment_passed": pgettext_lazy("event", "Quá ngày hẹn lại"),
+    "escalated": pgettext_lazy("event", "Chuyển lãnh đạo xử lý trễ hạn"),
+    "escalation_resolved": pgettext_lazy("event", "Đã xử lý trễ hạn"),
+    "clock_item_cancelled": pgettext_lazy("event", "Hủy việc của đồng hồ pháp định"),
+    "step_overrun": pgettext_lazy("event", "Bước quá thời gian"),
+    "supplement_requested": pgettext_lazy("event", "Yêu cầu bổ sung"),
+    "supplement_received": pgettext_lazy("event", "Nhận hồ sơ bổ sung"),
+    "refused": pgettext_lazy("event", "Từ chối giải quyết"),
+    "withdrawn": pgettext_lazy("event", "Rút hồ sơ"),
+    "signal_thrown": pgettext_lazy("event", "Tín hiệu trong quy trình"),
+}
+
+# Work items that are not steps of the diagram (the statutory clock's).
+ITEM_KINDS = {
+    "explain_delay": _("Giải trình chậm trễ"),
+    "escalation": _("Xử lý trễ hạn chưa giải trình"),
+}
+
+# Names of the data fields the procedures of bpmn/ ask for. A field not listed shows its own name. (The form-js
+# schema stored with each step will replace this list.)
+FIELDS = {
+    "needs_verification": _("Cần xác minh quan hệ cha, mẹ, con?"),
+    "approved": _("Đồng ý đăng ký?"),
+    "eligible": _("Đủ điều kiện?"),
+}
+
+YES = pgettext_lazy("answer", "Có")
+NO = pgettext_lazy("answer", "Không")
+
+
+def role(code):
+    return ROLES.get(code, code)
+
+
+def field(name):
+    return FIELDS.get(name, name)
+
+
+def event(kind):
+    return EVENTS.get(kind, kind)

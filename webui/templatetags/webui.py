@@ -1,0 +1,164 @@
+"""Formatting for the officials' pages: dates as dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh, labels, badges."""
+from django import template
+from django.utils.translation import get_language, gettext as _
+
+from engine.calendar import VN_TZ
+
+from .. import labels
+
+register = template.Library()
+
+
+@register.filter
+def vndt(value):
+    """dd/mm/yyyy HH:MM, Vietnam time."""
+    if not value:
+        return "—"
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+@register.filter
+def vndt_iso(value):
+    return value.astimezone(VN_TZ).isoformat(timespec="minutes") if value else ""
+
+
+@register.filter
+def role_label(code):
+    return labels.role(code)
+
+
+@register.filter
+def status_label(code):
+    return labels.DOSSIER_STATUSES.get(code, code)
+
+
+@register.filter
+def step_status_label(code):
+    return labels.STEP_STATUSES.get(code, code)
+
+
+@register.filter
+def step_result_label(code):
+    return labels.STEP_RESULTS.get(code, code)
+
+
+@register.filter
+def channel_label(code):
+    return labels.CHANNELS.get(code, code)
+
+
+@register.filter
+def event_label(kind):
+    return labels.event(kind)
+
+
+@register.filter
+def item_kind_label(kind):
+    return labels.ITEM_KINDS.get(kind, "")
+
+
+@register.filter
+def field_label(name):
+    return labels.field(name)
+
+
+@register.filter
+def unit_name(unit):
+    if unit is None:
+        return ""
+    if get_language() == "en" and unit.name_en:
+        return unit.name_en
+    return unit.name
+
+
+@register.filter
+def procedure_name(procedure):
+    if get_language() == "en" and procedure.name_en:
+        return procedure.name_en
+    return procedure.name
+
+
+@register.filter
+def field_name(field):
+    if get_language() == "en" and field.name_en:
+        return field.name_en
+    return field.name
+
+
+@register.filter
+def person(user):
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.simple_tag
+def badges(item, now, horizon):
+    """[(css class, text)] for a step of the inbox: on time / due soon / overdue, re-appointed, late without
+    explanation."""
+    due = getattr(item, "effective_due", None) or item.due_at or item.dossier.due_at
+    found = []
+    if due is not None and due < now:
+        found.append(("overdue", _("Quá hạn")))
+    elif due is not None and due <= horizon:
+        found.append(("due-soon", _("Sắp đến hạn")))
+    else:
+        found.append(("on-time", _("Trong hạn")))
+    if item.dossier.reappointments:
+        found.append(("reappointed", _("Hẹn lại %(n)d lần") % {"n": item.dossier.reappointments}))
+    if "late_without_explanation" in (item.dossier.flags or []):
+        found.append(("unexplained", _("Trễ hạn chưa giải trình")))
+    return found
+
+
+def _value(value):
+    if value is True:
+        return str(labels.YES)
+    if value is False:
+        return str(labels.NO)
+    return str(value)
+
+
+@register.simple_tag
+def event_details(event, step_names=None):
+    """One line about what an event changed, from its data (never personal data: events hold none). step_names maps
+    BPMN ids to the steps' names."""
+    step_names = step_names or {}
+    after = event.data_after or {}
+    before = event.data_before or {}
+    kind = event.kind
+    if kind == "received":
+        return _("Hạn giải quyết %(due)s") % {"due": _iso_local(after.get("due_at"))}
+    if kind == "step_assigned":
+        parts = [after.get("name") or after.get("step") or "", labels.role(after.get("role", ""))]
+        if after.get("due_at"):
+            parts.append(_("hạn %(due)s") % {"due": _iso_local(after["due_at"])})
+        return " · ".join(str(p) for p in parts if p)
+    if kind in ("claimed", "reassigned"):
+        return after.get("claimed_by") or ""
+    if kind == "unclaimed":
+        return before.get("claimed_by") or ""
+    if kind == "step_completed":
+        answers = ", ".join(f"{labels.field(k)} {_value(v)}" for k, v in (after.get("input") or {}).items())
+        result = labels.STEP_RESULTS.get(after.get("result", ""), "")
+        step = after.get("step", "")
+        return " · ".join(str(p) for p in (step_names.get(step, step), answers, result) if p)
+    if kind == "legal_extension_applied":
+        return _("+%(days)s ngày làm việc, hạn mới %(due)s") % {"days": after.get("days", ""),
+                                                                 "due": _iso_local(after.get("due_at"))}
+    if kind == "processed":
+        return after.get("outcome", "")
+    if kind == "returned":
+        return after.get("collected_by", "")
+    return ""
+
+
+def _iso_local(text):
+    from datetime import datetime
+
+    if not text:
+        return "—"
+    try:
+        return vndt(datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        return str(text)
