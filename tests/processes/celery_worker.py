@@ -169,6 +169,10 @@ def client_app(broker):
     from celery import Celery
 
     app = Celery(f"motcua-client-{uuid.uuid4().hex[:6]}", broker=broker.url, set_as_current=False)
+    # Celery lets the CELERY_BROKER_URL environment variable (which `make test` exports) win over broker=; name the
+    # broker for writes explicitly so this client publishes where the test's worker listens.
+    app.conf.broker_write_url = broker.url
+    app.conf.broker_read_url = broker.url
     app.conf.broker_transport_options = broker.transport_options()
     app.conf.broker_connection_retry_on_startup = True
     return app

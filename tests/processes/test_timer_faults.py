@@ -130,7 +130,7 @@ def kill_mid_run(worker):
     fires (a tenth done, timers claimed under a lease). Returns (fired, claimed ids) as the kill left them."""
     worker.start()
     run_clock_from(DUE + timedelta(minutes=1))
-    wait_for_fired(N // 10, worker)
+    wait_for_fired(fired_count() + N // 10, worker)  # relative: a second kill also comes mid-run
     deadline = time.monotonic() + 30
     while len(claimed_ids()) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -154,10 +154,16 @@ def test_kill_9_of_the_worker_on_filesystem_broker_the_lease_brings_the_work_bac
     ids = due_dossiers()
     broker = FilesystemBroker(tmp_path / "broker")
     worker = workers(broker, extra_env={"MOTCUA_BROKER_POLL_SECONDS": "0.02"})
-    fired, claimed = kill_mid_run(worker)
     # kombu deleted the messages the dead worker had fetched: nothing in the broker will ever deliver them again.
-    lost = claimed - broker.queued_firings()
-    assert lost, "the dead worker held firings"
+    # Whether a pool process held one at the instant of the kill is a matter of timing: kill again (after letting
+    # the restarted worker make progress) until a kill did catch fetched firings, at most five times.
+    lost = set()
+    for _ in range(5):
+        fired, claimed = kill_mid_run(worker) if not lost else (None, set())
+        lost = claimed - broker.queued_firings()
+        if lost:
+            break
+    assert lost, "no kill caught the worker holding fetched firings"
     worker.start()
     wait_for_fired(N, worker)
     assert_fired_exactly_once(ids)
