@@ -26,6 +26,7 @@ $(VPY):
 
 # Reinstall only when a requirements file is newer than the stamp.
 $(STAMP): $(REQS) | $(VPY)
+	@bash scripts/ensure_system_libs.sh
 	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@
 

@@ -94,6 +94,15 @@ DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MOTCUA_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Dossier scans and files: outside the web root, served only through webui's permission-checked view.
+ATTACHMENTS_ROOT = Path(os.environ.get("MOTCUA_ATTACHMENTS_ROOT", BASE_DIR / "var" / "attachments"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("MOTCUA_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024
+ATTACHMENT_MAX_PER_DOSSIER = 50
+# Larger request bodies are refused before a view runs (several scans at the desk fit; a 50 MB upload does not).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The citizens' look-up address printed as a QR code on the receipt (form 01).
+PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Signing in (webui): our own page; django-axes locks a username from one address after AXES_FAILURE_LIMIT wrong
 # passwords, for AXES_COOLOFF_TIME. Locking on the pair means no one can lock out a colleague from elsewhere.

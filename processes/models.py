@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Role(models.TextChoices):
@@ -255,6 +255,10 @@ class Dossier(models.Model):
     next_wakeup_at = models.DateTimeField(null=True, blank=True, help_text="earliest due diagram timer")
     revision = models.PositiveIntegerField(default=0, help_text="bumped on every state change")
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # The checklist ticked at the desk: [{"name": ..., "copies": n, "received": true}] (form 01 lists it).
+    documents = models.JSONField("thành phần hồ sơ đã nhận", default=list, blank=True)
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -341,6 +345,10 @@ class WorkItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="completed_items"
     )
     result = models.CharField(max_length=8, choices=StepResult.choices, blank=True)
+    # A substitute completing a leader's step: the leader they acted for (what they sign says so).
+    completed_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "bước xử lý"
@@ -564,3 +572,104 @@ class SharedClock(models.Model):
     frozen_at = models.DateTimeField(null=True, blank=True)
     offset_seconds = models.FloatField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The officials' workspace: what the desk issues without a dossier code, scans, fees, substitutes.
+
+
+class IntakeOutcome(models.TextChoices):
+    INCOMPLETE = "incomplete", "Hồ sơ chưa đầy đủ (mẫu 02)"
+    REFUSED = "refused", "Từ chối tiếp nhận (mẫu 03)"
+
+
+class IntakeNotice(models.Model):
+    """A visit to the desk that issued no dossier code: form 02 (documents missing) or form 03 (not competent, not
+    eligible). Kept, with the form as handed over, and in the event log."""
+
+    number = models.CharField("số phiếu", max_length=48, unique=True)
+    outcome = models.CharField(max_length=12, choices=IntakeOutcome.choices)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="intake_notices")
+    regime = models.ForeignKey(LegalRegime, on_delete=models.PROTECT, related_name="+")
+    applicant = models.ForeignKey(PersonalRecord, on_delete=models.PROTECT, related_name="+")
+    channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
+    items = models.JSONField(default=list, blank=True, help_text='form 02: [{"name": ..., "reason": ...}]')
+    reasons = models.JSONField(default=list, blank=True, help_text="form 03: [reason, ...]")
+    form_code = models.CharField(max_length=4)
+    form_text = models.TextField()
+    form_html = models.TextField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "phiếu tại bộ phận một cửa"
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["unit", "issued_at"])]
+
+
+class Attachment(models.Model):
+    """A scan or file of a dossier. The bytes live under settings.ATTACHMENTS_ROOT (outside the web root) and are
+    served only through a view that checks the dossier is visible to the official."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
+    work_item = models.ForeignKey(WorkItem, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    document = models.CharField("giấy tờ", max_length=300, blank=True, help_text="the checklist item it evidences")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=200, unique=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "tệp đính kèm"
+        ordering = ["uploaded_at", "id"]
+
+
+class FeeStatus(models.TextChoices):
+    PAID = "paid", "Đã nộp"
+    WAITING = "waiting", "Chờ nộp"
+
+
+class FeePayment(models.Model):
+    """Fees and charges of a dossier. While one is waiting the dossier shows the portal's status 6."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="fees")
+    amount = models.DecimalField("số tiền (đồng)", max_digits=14, decimal_places=0)
+    description = models.CharField(max_length=300, blank=True)
+    receipt_number = models.CharField("số biên lai", max_length=60, blank=True)
+    status = models.CharField(max_length=8, choices=FeeStatus.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "phí, lệ phí"
+        ordering = ["recorded_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="fee_amount_non_negative")]
+
+
+class Substitution(models.Model):
+    """An official who acts for an absent one (usually a leader) in one unit and role, for a period of days
+    (inclusive). What the substitute signs names the person they act for."""
+
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="substitutions")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    absent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    substitute = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="substitutions")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "người thay thế"
+        ordering = ["-starts_on"]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="substitution_period")]
+        indexes = [models.Index(fields=["substitute", "unit", "role"])]

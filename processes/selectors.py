@@ -41,6 +41,14 @@ def get_visible_dossier(user, code):
     return dossiers_visible_to(user).filter(code=code).first()
 
 
+def attachment_for(user, attachment_id):
+    """An attachment of a dossier the official may see, else None (the page answers 404, not 403)."""
+    from .models import Attachment
+
+    return (Attachment.objects.select_related("dossier", "uploaded_by")
+            .filter(pk=attachment_id, dossier__in=dossiers_visible_to(user).values("pk")).first())
+
+
 def inbox_for(user):
     """Open steps the official may work on: routed to one of their units in one of their roles, or claimed by them."""
     memberships = Membership.objects.filter(user=user, unit=OuterRef("unit_id"), role=OuterRef("role"))

@@ -9,6 +9,13 @@ if settings.configured:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _attachments_root(tmp_path_factory):
+    """Uploaded files of the test run go to a temporary directory, not the checkout's var/."""
+    if settings.configured:
+        settings.ATTACHMENTS_ROOT = tmp_path_factory.mktemp("attachments")
+
+
 @pytest.fixture(autouse=True)
 def _reset_engine_clock():
     from engine import clock

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import views
 from .auth import LoginView
@@ -30,4 +30,9 @@ urlpatterns = [
     path("steps/<item_id:item_id>/claim/", views.claim, name="claim"),
     path("steps/<item_id:item_id>/unclaim/", views.unclaim, name="unclaim"),
     path("steps/<item_id:item_id>/reassign/", views.reassign, name="reassign"),
+    # Each area's pages live in their own module (same namespace).
+    path("", include("webui.urls_reception")),
+    path("", include("webui.urls_step")),
+    path("", include("webui.urls_documents")),
+    path("", include("webui.urls_admin")),
 ]
