@@ -1,6 +1,6 @@
 """Signing in and out, the current unit, and what an expired session answers (to a page and to an htmx request)."""
 from functools import wraps
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -36,9 +36,44 @@ def login_url_for(request):
     browser's address bar (HX-Current-URL), not the fragment the request asked for."""
     if is_htmx(request):
         next_url = safe_next(request, request.headers.get("HX-Current-URL"), default=resolve_url("webui:inbox"))
+    elif request.method == "POST":
+        # A form's action may accept POST only: come back to the page the form was on.
+        next_url = safe_next(request, request.headers.get("Referer"),
+                             default=safe_next(request, request.POST.get("next"), default=request.get_full_path()))
     else:
         next_url = request.get_full_path()
     return f"{resolve_url(settings.LOGIN_URL)}?next={quote(next_url, safe='/')}"
+
+
+PENDING_FORM = "motcua_unsent_form"
+NOT_KEPT = {"csrfmiddlewaretoken", "password", "password1", "password2", "old_password", "new_password1",
+            "new_password2"}
+
+
+def keep_unsent_form(request, login_target):
+    """A form posted after the session expired is not lost: its fields (not files, not passwords) are kept in the new
+    session and put back into the same form on the page the official returns to after signing in, to check and send
+    again. Nothing is acted on without the official sending it again."""
+    next_url = login_target.split("?next=", 1)[1] if "?next=" in login_target else ""
+    fields = {name: request.POST.getlist(name)[:50] for name in list(request.POST.keys())[:200]
+              if name not in NOT_KEPT}
+    if not fields:
+        return
+    request.session[PENDING_FORM] = {
+        "page": unquote(next_url).split("?", 1)[0],
+        "action": request.path,
+        "fields": {name: [value[:5000] for value in values] for name, values in fields.items()},
+        "had_files": bool(request.FILES) or "multipart/form-data" in request.content_type,
+    }
+
+
+def unsent_form_for(request):
+    """The kept form for this page, once (the session forgets it when it is shown)."""
+    kept = request.session.get(PENDING_FORM) if hasattr(request, "session") else None
+    if not kept or request.method != "GET" or kept.get("page") != request.path:
+        return None
+    del request.session[PENDING_FORM]
+    return kept
 
 
 def official_required(view):
@@ -50,6 +85,8 @@ def official_required(view):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         target = login_url_for(request)
+        if request.method == "POST":
+            keep_unsent_form(request, target)
         if is_htmx(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target

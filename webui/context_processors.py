@@ -1,6 +1,6 @@
 """What every page's header shows: the official, their current unit and their roles there, their other units."""
 from . import labels
-from .auth import current_unit, roles_in, units_for
+from .auth import current_unit, roles_in, units_for, unsent_form_for
 
 
 def workspace(request):
@@ -13,4 +13,5 @@ def workspace(request):
         "current_unit": unit,
         "my_units": units_for(request),
         "my_roles": [labels.role(r) for r in roles],
+        "unsent_form": unsent_form_for(request),
     }
