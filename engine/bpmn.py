@@ -11,7 +11,7 @@ import ast
 import hashlib
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lxml import etree
@@ -20,12 +20,13 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import BpmnInvalid, Problem
 from .expressions import check_expression
+from .forms import FormSchemaError, parse_form_schema
 from .lanes import LaneError, parse_lane
 from .runner import dump_spec
 
 __all__ = [
     "Problem", "BpmnInvalid", "StepInfo", "CompiledProcess", "validate_bpmn", "compile_bpmn",
-    "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_PATHS",
+    "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_PATHS", "ZEEBE_NS", "FORM_KEY_PREFIX",
 ]
 
 # Caps. A real procedure diagram (with its drawing) is tens of KB, a few hundred elements, depth < 12.
@@ -43,7 +44,12 @@ HOURS_PER_DAY = Decimal(8)
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+# Step forms: Camunda 8's embedded form-js forms (what Camunda Modeler writes): the schema's JSON is the text of a
+# zeebe:userTaskForm in the process's extensionElements, and a user task links it with
+# <zeebe:formDefinition formKey="camunda-forms:bpmn:ID"/>. SpiffWorkflow ignores both; we read them here.
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+FORM_KEY_PREFIX = "camunda-forms:bpmn:"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "zeebe": ZEEBE_NS}
 
 UNITS = ("working_days", "calendar_days", "same_day")
 DOCTYPE_MESSAGE = "DOCTYPE declarations are not allowed (XXE / entity expansion)"
@@ -103,6 +109,8 @@ class StepInfo:
     allocation_hours: Decimal | None
     legal_extension_days: Decimal | None
     required_fields: tuple
+    # The step's form-js schema (the JSON object, checked by engine.forms.parse_form_schema), None without a form.
+    form: dict | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -253,7 +261,7 @@ def _local(element):
 def _short(tag):
     if not isinstance(tag, str):
         return str(tag)
-    for prefix, uri in (("bpmn", BPMN_NS), ("spiffworkflow", SPIFF_NS), ("camunda", CAMUNDA_NS)):
+    for prefix, uri in (("bpmn", BPMN_NS), ("spiffworkflow", SPIFF_NS), ("camunda", CAMUNDA_NS), ("zeebe", ZEEBE_NS)):
         if tag.startswith(f"{{{uri}}}"):
             return f"{prefix}:{tag[len(uri) + 2:]}"
     return tag
@@ -286,6 +294,7 @@ class _Checker:
         self.nodes = {}  # flow node id -> element, in the executable process
         self.hours = {}  # user task id -> allocation in office hours
         self.extensions = {}  # node id -> legal extension in office hours
+        self.forms = {}  # zeebe:userTaskForm id -> element, declared on the executable process
 
     def add(self, element, message, element_id=None, line=None, related=()):
         """`related`: other ids this problem is about, so SpiffWorkflow's report on them is not repeated."""
@@ -307,6 +316,7 @@ class _Checker:
         self._check_gateways(process)
         self._check_expressions(process)
         process_ok = self._check_process_properties(process)
+        self._index_forms(process)
         tasks_ok = self._check_user_tasks(process)
         if process_ok and tasks_ok:
             self._check_budget(process)
@@ -567,6 +577,9 @@ class _Checker:
         return ok
 
     def _refuse_task_properties(self, element):
+        for definition in element.findall("bpmn:extensionElements/zeebe:formDefinition", NS):
+            self.add(definition, f"zeebe:formDefinition on {_short(element.tag)} {_label(element)} has no effect: "
+                                 f"only user tasks have a form", element_id=element.get("id"))
         properties = self._properties(element) if element.find("bpmn:extensionElements", NS) is not None else {}
         for name in ("allocation_days", "allocation_hours", "required_fields"):
             if name in properties:
@@ -623,11 +636,12 @@ class _Checker:
             if extension:
                 self.extensions[task_id] = extension * HOURS_PER_DAY
             fields = self._required_fields(task, properties)
+            form = self._step_form(task, fields)
             self.steps.append(StepInfo(
                 bpmn_id=task_id, name=task.get("name"), lane=lane_name,
                 allocation_days=days or None, allocation_hours=hours or None,
                 legal_extension_days=extension if extension not in (None, False) else None,
-                required_fields=fields,
+                required_fields=fields, form=form,
             ))
         return ok
 
@@ -667,6 +681,109 @@ class _Checker:
         if len(set(fields)) != len(fields):
             self.add(prop, f"required_fields of {_label(task)} lists a field twice", element_id=task.get("id"))
         return fields
+
+    # -- step forms (form-js schemas) ----------------------------------------------------------------------------
+
+    def _index_forms(self, process):
+        for holder in process.findall("bpmn:extensionElements", NS):
+            for form in holder.findall("zeebe:userTaskForm", NS):
+                if form.get("id"):
+                    self.forms[form.get("id")] = form
+                else:
+                    self.add(form, f"a zeebe:userTaskForm of process {_label(process)} has no id",
+                             element_id=self.process_id)
+
+    def _step_form(self, task, required_fields):
+        """The user task's form-js schema (dict) or None; problems name the task."""
+        task_id = task.get("id")
+        definitions = task.findall("bpmn:extensionElements/zeebe:formDefinition", NS)
+        if not definitions:
+            return None
+        if len(definitions) > 1:
+            self.add(definitions[1], f"user task {_label(task)} has {len(definitions)} zeebe:formDefinition "
+                                     f"elements; keep one", element_id=task_id)
+            return None
+        definition = definitions[0]
+        key = definition.get("formKey")
+        if definition.get("formId") or definition.get("externalReference"):
+            self.add(definition, f"user task {_label(task)}: linked forms (formId / externalReference) are not "
+                                 f"supported; embed the form in the process (formKey=\"{FORM_KEY_PREFIX}ID\" and a "
+                                 f"zeebe:userTaskForm with that id)", element_id=task_id)
+            return None
+        if not key or not key.startswith(FORM_KEY_PREFIX):
+            self.add(definition, f"user task {_label(task)}: formKey {key!r} must be \"{FORM_KEY_PREFIX}ID\", the id "
+                                 f"of a zeebe:userTaskForm of the process", element_id=task_id)
+            return None
+        form_id = key[len(FORM_KEY_PREFIX):]
+        element = self.forms.get(form_id)
+        if element is None:
+            self.add(definition, f"user task {_label(task)}: formKey {key!r} names no zeebe:userTaskForm of process "
+                                 f"'{self.process_id}'", element_id=task_id)
+            return None
+        if len(element):
+            self.add(element, f"the form '{form_id}' of user task {_label(task)} must contain only the form's JSON "
+                              f"text, not XML elements", element_id=task_id)
+            return None
+        try:
+            schema = parse_form_schema(element.text or "")
+        except FormSchemaError as exc:
+            self.add(element, f"the form '{form_id}' of user task {_label(task)}: {exc.message}", element_id=task_id)
+            return None
+        for name in required_fields:
+            f = schema.field(name)
+            if f is None:
+                self.add(definition, f"user task {_label(task)}: its form '{form_id}' has no field with key "
+                                     f"'{name}', which required_fields lists", element_id=task_id)
+            elif not f.input:
+                self.add(definition, f"user task {_label(task)}: the field '{name}' of form '{form_id}' is read-only "
+                                     f"or disabled, but required_fields lists it", element_id=task_id)
+            elif not f.required and f.type != "checkbox":
+                self.add(definition, f"user task {_label(task)}: the field '{name}' of form '{form_id}' must be "
+                                     f"required (validate.required), since required_fields lists it",
+                         element_id=task_id)
+        booleans, numbers = self._condition_field_types()
+        for f in schema.fields:
+            if f.key in booleans and not f.is_boolean:
+                self.add(definition, f"user task {_label(task)}: a condition compares '{f.key}' with True/False, but "
+                                     f"the form's {f.type} field does not produce true/false (use a checkbox, or a "
+                                     f"radio or select whose values are true and false)", element_id=task_id)
+            elif f.key in numbers and not f.is_number:
+                self.add(definition, f"user task {_label(task)}: a condition compares '{f.key}' with a number, but "
+                                     f"the form's {f.type} field does not produce numbers (use a number field)",
+                         element_id=task_id)
+        return schema.schema
+
+    def _condition_field_types(self):
+        """(names compared with True/False, names compared with numbers) in the process's gateway conditions."""
+        cached = getattr(self, "_condition_types", None)
+        if cached is not None:
+            return cached
+        booleans, numbers = set(), set()
+        for element in self.process.xpath("./bpmn:sequenceFlow/bpmn:conditionExpression", namespaces=NS):
+            source = (element.text or "").strip()
+            if not source or len(source) > MAX_EXPRESSION_CHARS:
+                continue
+            try:
+                tree = ast.parse(source, mode="eval")
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue  # check_expression reports it
+            for node in ast.walk(tree):
+                if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand,
+                                                                                                  ast.Name):
+                    booleans.add(node.operand.id)
+                if not isinstance(node, ast.Compare):
+                    continue
+                operands = [node.left, *node.comparators]
+                for a, b in zip(operands, operands[1:]):
+                    for name, other in ((a, b), (b, a)):
+                        if not isinstance(name, ast.Name) or not isinstance(other, ast.Constant):
+                            continue
+                        if isinstance(other.value, bool):
+                            booleans.add(name.id)
+                        elif isinstance(other.value, (int, float)):
+                            numbers.add(name.id)
+        self._condition_types = (booleans, numbers)
+        return self._condition_types
 
     # -- statutory budget along every path ----------------------------------------------------------------------
 

@@ -12,6 +12,12 @@ DEST=webui/static/webui/vendor
 VENDOR=(
   "htmx.org/dist/htmx.min.js  htmx.min.js"
   "htmx.org/LICENSE           htmx.LICENSE.txt"
+  # bpmn.io form-js: the viewer's browser bundle (global FormViewer; preact, FEEL and flatpickr inside) and its CSS,
+  # for the step forms (webui/static/webui/stepform.js). The umbrella package ships the UMD bundle; the
+  # @bpmn-io/form-js-viewer package alone has only ES/CJS modules, which would need a bundler.
+  "@bpmn-io/form-js/dist/form-viewer.umd.js   form-viewer.umd.js"
+  "@bpmn-io/form-js/dist/assets/form-js.css   form-js.css"
+  "@bpmn-io/form-js/LICENSE                   form-js.LICENSE.txt"
 )
 STAMP=node_modules/.motcua-npm-ci.stamp
 

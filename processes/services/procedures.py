@@ -109,4 +109,5 @@ def step_as_dict(step):
         "allocation_hours": _num(step.allocation_hours),
         "legal_extension_days": _num(step.legal_extension_days),
         "required_fields": list(step.required_fields or []),
+        "form": getattr(step, "form", None),  # the step's form-js schema (engine.forms), None without one
     }
