@@ -1,5 +1,9 @@
 """Pages without sign-in (the citizens' look-up of a dossier). Included at the site root."""
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_reception
 
 app_name = "public"
-urlpatterns = []
+urlpatterns = [
+    path("tra-cuu/", views_reception.lookup, name="lookup"),
+]

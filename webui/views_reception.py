@@ -1,0 +1,339 @@
+"""The one-stop reception desk: the catalogue, the intake form and its three decisions (receive → form 01,
+incomplete → form 02, refuse → form 03), the desk's dossier page (fees, returning the result, supplementation,
+withdrawal), and the citizens' public look-up. Thin: parse → one service or selector → render. Only officials holding
+the reception role in their current unit use the desk (others get 403); another unit's dossier or notice is a 404."""
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from processes import selectors as process_selectors
+from processes.models import Event, FeePayment
+from processes.services import forms as form_services
+from processes.services import reception
+from processes.services.errors import InvalidInput, NotFound, ServiceError
+from processes.services.pdf import render_pdf
+
+from .auth import current_unit, is_htmx, official_required, roles_in
+from .forms_reception import (
+    CatalogueSearchForm,
+    FeeForm,
+    FeePaidForm,
+    FindDossierForm,
+    IntakeForm,
+    LookupForm,
+    ReturnForm,
+    SupplementForm,
+    WithdrawForm,
+)
+from .views import actor_of
+
+
+def desk_required(view):
+    """Signed in, and holding the reception role in the current unit; the view gets that unit."""
+
+    @wraps(view)
+    @official_required
+    def wrapper(request, *args, **kwargs):
+        unit = current_unit(request)
+        if unit is None or "reception" not in roles_in(request, unit):
+            raise PermissionDenied(_("Chỉ cán bộ tiếp nhận một cửa của đơn vị mới dùng được trang này."))
+        return view(request, unit, *args, **kwargs)
+
+    return wrapper
+
+
+def _pdf(data, filename):
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _dossier_or_404(unit, code):
+    dossier = reception.desk_dossier(unit, code)
+    if dossier is None:
+        raise Http404(_("Không có hồ sơ này tại đơn vị."))
+    return dossier
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the desk: catalogue search, find a dossier, the work lists
+
+
+@desk_required
+def desk(request, unit):
+    search = CatalogueSearchForm(request.GET or None)
+    q = search.query()
+    procedures, total = reception.search_catalogue(unit, q)
+    context = {"unit": unit, "search": search, "q": q, "procedures": procedures, "total": total}
+    if is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
+        response = render(request, "webui/reception_catalogue.html", context)
+    else:
+        context.update(find=FindDossierForm(), lists=reception.desk_lists(unit))
+        response = render(request, "webui/reception.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@desk_required
+def find_dossier(request, unit):
+    find = FindDossierForm(request.GET)
+    if find.is_valid():
+        dossier = reception.desk_dossier(unit, find.cleaned_data["code"])
+        if dossier is not None:
+            return redirect("webui:reception-dossier", code=dossier.code)
+        find.add_error("code", _("Không có hồ sơ mã %(code)s tại %(unit)s.")
+                       % {"code": find.cleaned_data["code"].strip(), "unit": unit.name})
+        status = 404
+    else:
+        status = 400
+    search = CatalogueSearchForm()
+    procedures, total = reception.search_catalogue(unit, "")
+    context = {"unit": unit, "search": search, "q": "", "procedures": procedures, "total": total, "find": find,
+               "lists": reception.desk_lists(unit)}
+    return render(request, "webui/reception.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# intake: the three decisions
+
+
+def _intake_error(form, exc, name_fields=(), reason_fields=()):
+    """Puts a service error at its field; form 02's items[i].name / items[i].reason go to the row they came from."""
+    field = exc.field or ""
+    if field.startswith("items[") and "]" in field:
+        try:
+            index = int(field[6:field.index("]")])
+        except ValueError:
+            index = -1
+        targets = reason_fields if field.endswith(".reason") else name_fields
+        if 0 <= index < len(targets):
+            form.add_error(targets[index], exc.message[:1].upper() + exc.message[1:])
+            return
+    form.show_service_error(exc)
+
+
+@desk_required
+def intake(request, unit, procedure_code):
+    try:
+        procedure = reception.desk_procedure(unit, procedure_code)
+    except NotFound:
+        raise Http404(_("Không có thủ tục này trong danh mục tiếp nhận của đơn vị.")) from None
+    checklist = reception.checklist_of(procedure)
+    posted = request.method == "POST"
+    form = IntakeForm(request.POST if posted else None, request.FILES if posted else None, checklist=checklist)
+    if posted and form.is_valid():
+        decision = form.cleaned_data.get("decision") or "receive"
+        actor = actor_of(request)
+        common = {"unit_code": unit.code, "procedure_code": procedure.code, "applicant": form.applicant(),
+                  "channel": form.cleaned_data["channel"], "actor": actor}
+        name_fields = reason_fields = ()
+        try:
+            if decision == "receive":
+                dossier = reception.receive_at_desk(ticked=form.ticked(), scans=form.scans(), **common)
+                messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
+                return redirect("webui:reception-receipt", code=dossier.code)
+            if decision == "incomplete":
+                items, name_fields, reason_fields = form.missing_items()
+                notice = reception.issue_incomplete_notice(items=items, **common)
+            else:
+                notice = reception.issue_refusal_notice(reasons=form.reason_list(), **common)
+        except InvalidInput as exc:
+            _intake_error(form, exc, name_fields, reason_fields)
+        except ServiceError as exc:  # NotAllowed / NotFound / Conflict: not a field's fault
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Đã lập phiếu số %(number)s.") % {"number": notice.number})
+            return redirect("webui:reception-notice", notice_id=notice.pk)
+    if form.is_bound:
+        form.mark_errors()
+    context = {"unit": unit, "procedure": procedure, "form": form, "checklist": checklist}
+    return render(request, "webui/reception_intake.html", context, status=400 if form.errors else 200)
+
+
+@desk_required
+def receipt(request, unit, code):
+    """Right after reception: the code and the appointment, and form 01 to print."""
+    dossier = _dossier_or_404(unit, code)
+    context = {"unit": unit, "dossier": dossier, "appointment": dossier.appointment_at or dossier.due_at,
+               "attachments": list(dossier.attachments.all()),
+               "applicant": process_selectors.applicant_for(request.user, dossier)}
+    return render(request, "webui/reception_receipt.html", context)
+
+
+@desk_required
+def form_01_pdf(request, unit, code):
+    dossier = _dossier_or_404(unit, code)
+    rendered = form_services.form_01(dossier)
+    return _pdf(render_pdf(rendered.html), f"mau-01-{dossier.code}.pdf")
+
+
+@desk_required
+def notice(request, unit, notice_id):
+    found = reception.desk_notice(unit, notice_id)
+    if found is None:
+        raise Http404(_("Không có phiếu này tại đơn vị."))
+    return render(request, "webui/reception_notice.html", {"unit": unit, "notice": found})
+
+
+@desk_required
+def notice_pdf(request, unit, notice_id):
+    found = reception.desk_notice(unit, notice_id)
+    if found is None:
+        raise Http404(_("Không có phiếu này tại đơn vị."))
+    return _pdf(render_pdf(found.form_html), f"mau-{found.form_code}-{found.number}.pdf")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the desk's dossier page and its actions
+
+
+def _dossier_page(request, unit, dossier, status=200, **forms):
+    fees = list(dossier.fees.select_related("recorded_by").order_by("recorded_at", "id"))
+    returned = Event.objects.filter(dossier=dossier, kind="returned").order_by("-id").first()
+    context = {
+        "unit": unit,
+        "dossier": dossier,
+        "applicant": process_selectors.applicant_for(request.user, dossier),
+        "appointment": dossier.appointment_at or dossier.due_at,
+        "fees": fees,
+        "waiting_fees": [f for f in fees if f.status == "waiting"],
+        "attachments": list(dossier.attachments.all()),
+        "supplementation": reception.open_supplementation(dossier),
+        "returned_event": returned,
+        "history": process_selectors.dossier_history(dossier),
+        "fee_form": forms.get("fee_form") or FeeForm(initial={"status": "paid",
+                                                              "amount": int(dossier.procedure.fee or 0),
+                                                              "description": _("Phí, lệ phí: %(p)s")
+                                                              % {"p": dossier.procedure.name}}),
+        "paid_form": forms.get("paid_form") or FeePaidForm(),
+        "paid_fee_id": forms.get("paid_fee_id"),
+        "return_form": forms.get("return_form") or ReturnForm(),
+        "supplement_form": forms.get("supplement_form") or SupplementForm(),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "can_return": dossier.status == "processed",
+        "can_supplement": dossier.status == "supplement_requested",
+        "can_withdraw": dossier.status in ("received", "processing", "supplement_requested", "awaiting_fee"),
+        "can_fee": dossier.status in ("received", "processing", "supplement_requested", "awaiting_fee",
+                                      "processed"),
+    }
+    for form in forms.values():
+        if hasattr(form, "mark_errors") and form.is_bound:
+            form.mark_errors()
+    return render(request, "webui/reception_dossier.html", context, status=status)
+
+
+def _act(request, unit, dossier, form, key, action, done, **extra):
+    """Runs one service with a valid form; a bad input comes back at the field (400), a conflict as a message."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except InvalidInput as exc:
+            form.show_service_error(exc)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("webui:reception-dossier", code=dossier.code)
+        else:
+            messages.success(request, done)
+            return redirect("webui:reception-dossier", code=dossier.code)
+    return _dossier_page(request, unit, dossier, status=400, **{key: form}, **extra)
+
+
+@desk_required
+def dossier_page(request, unit, code):
+    return _dossier_page(request, unit, _dossier_or_404(unit, code))
+
+
+@require_POST
+@desk_required
+def record_fee(request, unit, code):
+    dossier = _dossier_or_404(unit, code)
+    form = FeeForm(request.POST)
+    return _act(request, unit, dossier, form, "fee_form",
+                lambda data: reception.record_fee(code=dossier.code, amount=data["amount"],
+                                                  description=data["description"],
+                                                  receipt_number=data["receipt_number"], status=data["status"],
+                                                  actor=actor_of(request)),
+                _("Đã ghi nhận khoản phí, lệ phí."))
+
+
+@require_POST
+@desk_required
+def fee_paid(request, unit, fee_id):
+    fee = FeePayment.objects.select_related("dossier").filter(pk=fee_id, dossier__receiving_unit=unit).first()
+    if fee is None:
+        raise Http404(_("Không có khoản phí này tại đơn vị."))
+    dossier = reception.desk_dossier(unit, fee.dossier.code)
+    form = FeePaidForm(request.POST)
+    return _act(request, unit, dossier, form, "paid_form",
+                lambda data: reception.mark_fee_paid(fee_id=fee.pk, receipt_number=data["receipt_number"],
+                                                     actor=actor_of(request)),
+                _("Đã ghi nhận đã nộp phí, lệ phí."), paid_fee_id=fee.pk)
+
+
+@require_POST
+@desk_required
+def return_result(request, unit, code):
+    dossier = _dossier_or_404(unit, code)
+    form = ReturnForm(request.POST)
+    return _act(request, unit, dossier, form, "return_form",
+                lambda data: reception.return_at_counter(
+                    code=dossier.code, actor=actor_of(request), collector=data["collector"],
+                    representative_name=data["representative_name"],
+                    representative_id_number=data["representative_id_number"]),
+                _("Đã trả kết quả hồ sơ %(code)s.") % {"code": dossier.code})
+
+
+@require_POST
+@desk_required
+def receive_supplement(request, unit, code):
+    dossier = _dossier_or_404(unit, code)
+    form = SupplementForm(request.POST, request.FILES)
+    supplementation = reception.open_supplementation(dossier)
+    names = "; ".join(i.get("name", "") for i in (supplementation.items if supplementation else []))
+    return _act(request, unit, dossier, form, "supplement_form",
+                lambda data: reception.receive_supplementation_at_desk(
+                    code=dossier.code, actor=actor_of(request),
+                    scans=[(names[:300], upload, "scans") for upload in data["scans"]]),
+                _("Đã nhận hồ sơ bổ sung; thời hạn giải quyết được tính lại từ đầu."))
+
+
+@require_POST
+@desk_required
+def withdraw(request, unit, code):
+    dossier = _dossier_or_404(unit, code)
+    form = WithdrawForm(request.POST)
+    return _act(request, unit, dossier, form, "withdraw_form",
+                lambda data: reception.withdraw_at_desk(code=dossier.code, actor=actor_of(request),
+                                                        reason=data["reason"]),
+                _("Đã ghi nhận công dân rút hồ sơ %(code)s.") % {"code": dossier.code})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the citizens' look-up (no sign-in)
+
+
+def lookup(request):
+    form = LookupForm(request.GET or None)
+    found, status = None, 200
+    if form.is_bound:
+        if form.is_valid():
+            found = reception.public_lookup(form.cleaned_data["ma"])
+            if found is None:
+                form.add_error("ma", _("Không tìm thấy hồ sơ có mã %(code)s. Hãy kiểm tra lại mã trên giấy tiếp "
+                                       "nhận.") % {"code": form.cleaned_data["ma"].strip()})
+                status = 404
+        else:
+            status = 400
+    response = render(request, "webui/public_lookup.html", {"form": form, "found": found,
+                                                            "lookup_url": reverse("public:lookup")},
+                      status=status)
+    response["Cache-Control"] = "no-store"
+    return response
