@@ -208,7 +208,8 @@ def test_apology_before_the_limit_records_the_appointment_and_lateness_stays_on_
     assert body["dossier"]["due_at"] == "2026-12-31T09:00:00+07:00"  # the statutory due time never changes
     assert body["form"]["number"] == "04" and "<html" in body["form"]["html"]
     letter = Explanation.objects.get(dossier__code=code).letter
-    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in letter and code in letter
+    # received in 2026: Circular 03/2025's form 04
+    assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in letter and code in letter
     assert "09 giờ 00 phút, ngày 05/01/2027" in letter and "09 giờ 00 phút, ngày 31/12/2026" in letter
     assert "Trần Thị Bình" in letter and "Phải xác minh thêm" in letter and "01/PXL" in letter
     item.refresh_from_db()
@@ -618,7 +619,7 @@ def test_notifications_are_written_to_the_outbox_and_sent(demo, api, settings):
     sms = Notification.objects.get(dossier=dossier, channel="sms")
     assert sms.sent_at is None and sms.attempts == 1 and "unreachable" in sms.last_error
     letter = next(m for m in mail.outbox if m.to == ["binh@example.vn"])
-    assert "PHIẾU XIN LỖI" in letter.body and letter.extra_headers["X-MotCua-Key"].startswith("apology:")
+    assert "VĂN BẢN XIN LỖI" in letter.body and letter.extra_headers["X-MotCua-Key"].startswith("apology:")
     assert any(m.to == ["ct@hiepduc.example.vn"] and "sắp đến hạn" in m.subject for m in mail.outbox)
 
     settings.MOTCUA_SMS_BACKEND = "processes.services.notifications.LoggingSmsBackend"
