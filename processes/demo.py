@@ -126,6 +126,8 @@ def seed_units_and_officials(password=DEMO_PASSWORD):
         ("thietke", "Ngô Văn Quy", [(district, Role.PROCESS_DESIGNER)]),
         ("thanhtra", "Dương Thị Sát", [(province, Role.AUDITOR)]),
         ("quantri", "Lý Văn Trị", [(district, Role.UNIT_ADMIN)]),
+        # the unit admin of one commune (issue 4: officials, roles, substitutes, office hours of xã Hiệp Đức)
+        ("quantri.hiepduc", "Quản trị xã Hiệp Đức", [(communes["hiepduc"], Role.UNIT_ADMIN)]),
     ]
     for slug, name in COMMUNES:
         unit = communes[slug]

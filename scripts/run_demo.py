@@ -6,7 +6,8 @@
   for it. The server stops when this process exits; the data stays for the next run.
 * CELERY_BROKER_URL unset: uses kombu's filesystem:// transport with its folders under var/broker
   (MOTCUA_BROKER_DIR tells the settings where; see broker_env()).
-* Then: manage.py migrate, collectstatic, seed_demo; and three children: web (gunicorn, or
+* Then: manage.py migrate, collectstatic, seed_demo --both (the 2019 district and the two-tier
+  province); and three children: web (gunicorn, or
   runserver if gunicorn is missing), celery worker, celery beat. Ctrl-C / SIGTERM is forwarded to
   them; if one of them dies, the others are stopped and this exits non-zero.
 
@@ -232,7 +233,7 @@ def main() -> int:
     try:
         manage("migrate", "--noinput")
         manage("collectstatic", "--noinput")
-        manage("seed_demo")
+        manage("seed_demo", "--both")  # the 2019 district and the two-tier province (about 2 s more)
     except subprocess.CalledProcessError as exc:
         log(f"{' '.join(exc.cmd[1:])} failed with code {exc.returncode}")
         return exc.returncode or 1

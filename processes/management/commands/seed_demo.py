@@ -2,24 +2,37 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
-from processes.demo import DEMO_PASSWORD, seed_procedures, seed_units_and_officials
-from processes.models import Dossier, WorkItem
+from processes import demo_two_tier
+from processes.demo import COMMUNES, DEMO_PASSWORD, seed_procedures, seed_units_and_officials
+from processes.models import WorkItem
 from processes.services import dossiers
 from processes.services.events import Actor
 
 
 class Command(BaseCommand):
-    help = "Seeds the demo district (Cai Lậy, 2019): units, officials for every role, the procedures of bpmn/."
+    help = ("Seeds the demo: by default Cai Lậy district (Tiền Giang) as it was in 2019 — units, officials for every "
+            "role, the procedures of bpmn/; --two-tier: the new Đồng Tháp province as it is since 1 July 2025 "
+            "(no district); --both: the two in one database. Idempotent.")
 
     def add_arguments(self, parser):
         parser.add_argument("--no-dossiers", action="store_true", help="do not receive demo dossiers")
+        layout = parser.add_mutually_exclusive_group()
+        layout.add_argument("--two-tier", action="store_true",
+                            help="the two-tier province (Đồng Tháp, Decree 118/2025) instead of the 2019 district")
+        layout.add_argument("--both", action="store_true", help="the 2019 district and the two-tier province")
 
     def handle(self, *args, **options):
+        if not options["two_tier"]:
+            self._three_tier(options)
+        if options["two_tier"] or options["both"]:
+            self._two_tier(options)
+
+    def _three_tier(self, options):
         seeded = seed_units_and_officials()
         deployed = seed_procedures()
         for version in deployed:
             self.stdout.write(f"deployed {version.procedure.code} v{version.number} ({version.process_id})")
-        if not options["no_dossiers"] and not Dossier.objects.exists():
+        if not options["no_dossiers"] and not demo_two_tier.dossiers_in_tree(seeded["province"]).exists():
             self._demo_dossiers(seeded)
             self._clock_demo(seeded)
         User = get_user_model()
@@ -27,10 +40,45 @@ class Command(BaseCommand):
                   for name in ("motcua.hiepduc", "tuphap.hiepduc")}
         self.stdout.write("")
         self.stdout.write(f"Demo officials (password for all: {DEMO_PASSWORD}):")
-        for user in seeded["officials"][:11] + seeded["officials"][11 + 3 * 2: 11 + 3 * 3]:
+        # Everyone but the officials of the communes other than Hiệp Đức.
+        others = tuple(f".{slug}" for slug, _ in COMMUNES if slug != "hiepduc")
+        for user in seeded["officials"]:
+            if user.username.endswith(others):
+                continue
             roles = ", ".join(f"{m.get_role_display()} @ {m.unit.name}" for m in user.memberships.select_related("unit"))
             self.stdout.write(f"  {user.username:<18} {roles}")
-        self.stdout.write("  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the 16 communes)")
+        self.stdout.write(f"  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the {len(COMMUNES)} communes)")
+        for name, key in tokens.items():
+            self.stdout.write(f"API token of {name}: {key}")
+
+    def _two_tier(self, options):
+        seeded = demo_two_tier.seed_two_tier()
+        for version in seeded["deployed"]:
+            self.stdout.write(f"deployed {version.procedure.code} v{version.number} ({version.process_id})")
+        province = seeded["province"]
+        if not options["no_dossiers"] and not demo_two_tier.dossiers_in_tree(province).exists():
+            for sample in demo_two_tier.seed_two_tier_dossiers(seeded):
+                dossier = sample.dossier
+                holders = ", ".join(f"{item.get_role_display()} @ {item.unit.name}" for item in
+                                    dossier.work_items.filter(status="open").select_related("unit")) or "-"
+                self.stdout.write(f"two-tier dossier {dossier.code} ({sample.label}): {dossier.get_status_display()}, "
+                                  f"regime {dossier.regime.code}; open: {holders}")
+        User = get_user_model()
+        tokens = {name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
+                  for name in ("motcua.xahiepduc", "tuphap.xahiepduc")}
+        self.stdout.write("")
+        self.stdout.write(f"Two-tier demo: {province.name} since 01/07/2025 — no district; "
+                          f"{len(seeded['communes'])} communes and wards, {len(seeded['departments'])} departments "
+                          f"(password for all: {DEMO_PASSWORD}):")
+        shown = {"xahiepduc", "phuongcailay"}
+        for user in seeded["officials"]:
+            slug = user.username.rsplit(".", 1)[-1]
+            if slug in seeded["communes"] and slug not in shown:
+                continue
+            roles = ", ".join(f"{m.get_role_display()} @ {m.unit.name}" for m in user.memberships.select_related("unit"))
+            self.stdout.write(f"  {user.username:<22} {roles}")
+        self.stdout.write("  (and motcua.<slug>, tuphap.<slug>, ct.<slug>, cv.kt.<slug>, tp.kt.<slug> for "
+                          + ", ".join(seeded["communes"]) + ")")
         for name, key in tokens.items():
             self.stdout.write(f"API token of {name}: {key}")
 
