@@ -8,11 +8,12 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
 from engine import clock
 
-from ..models import Attachment, DossierStatus, Membership, Role, WorkItemStatus
-from .errors import InvalidInput, NotAllowed
+from ..models import Attachment, Dossier, DossierStatus, Membership, Role, WorkItem, WorkItemStatus
+from .errors import InvalidInput, NotAllowed, NotFound
 from .events import record_event
 
 SIGNATURES = {
@@ -68,13 +69,19 @@ def check_upload(upload, *, field="file"):
 
 
 def can_attach(user, dossier):
-    """Officials of a unit holding an open step of the dossier, or the receiving unit's reception desk."""
+    """Officials of a unit holding an open step of the dossier, or the receiving unit's reception desk — as members,
+    or standing in for one through an active substitution."""
     if user is None:
         return True
-    if Membership.objects.filter(user=user, unit_id=dossier.receiving_unit_id, role=Role.RECEPTION).exists():
-        return True
+    from ..selectors import active_substitutions
+
+    standing_in = active_substitutions().filter(substitute=user)
+    for holders in (Membership.objects.filter(user=user), standing_in):
+        if holders.filter(unit_id=dossier.receiving_unit_id, role=Role.RECEPTION).exists():
+            return True
     open_units = dossier.work_items.filter(status=WorkItemStatus.OPEN).values("unit_id")
-    return Membership.objects.filter(user=user, unit_id__in=open_units).exists()
+    return (Membership.objects.filter(user=user, unit_id__in=open_units).exists()
+            or standing_in.filter(unit_id__in=open_units).exists())
 
 
 def store_attachment(*, dossier, upload, actor, document="", work_item=None, field="file"):
@@ -119,3 +126,24 @@ def attachment_path(attachment):
     if root().resolve() not in path.parents:  # a corrupted key never reads outside the store
         raise FileNotFoundError(attachment.storage_key)
     return path
+
+
+@transaction.atomic
+def add_attachment(*, code, actor, upload, document="", work_item_id=None, field="file"):
+    """An official adds a scan to a dossier (the step page): locks the dossier, then store_attachment (checks who may,
+    the type from the first bytes, the size, the per-dossier count). `work_item_id`: the step it was added at (must be
+    one of this dossier's). Returns the Attachment."""
+    if not isinstance(code, str) or not code:
+        raise NotFound("không có hồ sơ này", field="code")
+    dossier = Dossier.objects.select_for_update(of=("self",)).select_related("receiving_unit").filter(code=code).first()
+    if dossier is None:
+        raise NotFound(f"không có hồ sơ {code}", field="code")
+    work_item = None
+    if work_item_id is not None:
+        work_item = WorkItem.objects.filter(pk=work_item_id, dossier=dossier).first()
+        if work_item is None:
+            raise NotFound("không có bước xử lý này trong hồ sơ", field="task")
+    if not isinstance(document, str) or len(document) > 300:
+        raise InvalidInput("tên giấy tờ dài quá 300 ký tự", field="document")
+    return store_attachment(dossier=dossier, upload=upload, actor=actor, document=document.strip(),
+                            work_item=work_item, field=field)
