@@ -133,9 +133,10 @@ def set_current_unit(request, unit_id):
 
 
 def roles_in(request, unit):
+    """The official's roles at `unit`: held, or stood in for today (an active substitution), each once."""
     if not hasattr(request, "_webui_memberships"):
         request._webui_memberships = list(memberships_of(request.user))
-    return [m.role for m in request._webui_memberships if m.unit_id == getattr(unit, "pk", None)]
+    return list(dict.fromkeys(m.role for m in request._webui_memberships if m.unit_id == getattr(unit, "pk", None)))
 
 
 # ---------------------------------------------------------------------------------------------------------------

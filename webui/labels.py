@@ -47,6 +47,11 @@ EVENTS = {  # names of what happened ("event" context: the same words are also b
     "legal_extension_applied": pgettext_lazy("event", "Gia hạn theo luật"),
     "processed": pgettext_lazy("event", "Xử lý xong"),
     "returned": pgettext_lazy("event", "Trả kết quả"),
+    "attachment_added": pgettext_lazy("event", "Thêm tệp đính kèm"),
+    "fee_recorded": pgettext_lazy("event", "Ghi nhận phí, lệ phí"),
+    "fee_paid": pgettext_lazy("event", "Nộp phí, lệ phí"),
+    "intake_incomplete": pgettext_lazy("event", "Phiếu yêu cầu bổ sung tại quầy"),
+    "intake_refused": pgettext_lazy("event", "Phiếu từ chối tiếp nhận"),
     "timer_fired": pgettext_lazy("event", "Hẹn giờ trong quy trình"),
     "incident_opened": pgettext_lazy("event", "Sự cố"),
     "incident_retried": pgettext_lazy("event", "Chạy lại sau sự cố"),
@@ -66,6 +71,18 @@ EVENTS = {  # names of what happened ("event" context: the same words are also b
     "refused": pgettext_lazy("event", "Từ chối giải quyết"),
     "withdrawn": pgettext_lazy("event", "Rút hồ sơ"),
     "signal_thrown": pgettext_lazy("event", "Tín hiệu trong quy trình"),
+    # unit administration (processes/services/units.py)
+    "work_moved": pgettext_lazy("event", "Chuyển việc"),
+    "official_added": pgettext_lazy("event", "Thêm cán bộ"),
+    "official_deactivated": pgettext_lazy("event", "Khóa tài khoản"),
+    "password_link_issued": pgettext_lazy("event", "Cấp liên kết đặt mật khẩu"),
+    "role_granted": pgettext_lazy("event", "Phân công vai trò"),
+    "role_revoked": pgettext_lazy("event", "Thu hồi vai trò"),
+    "substitute_appointed": pgettext_lazy("event", "Cử người thay thế"),
+    "substitute_revoked": pgettext_lazy("event", "Thu hồi việc cử người thay"),
+    "office_hours_changed": pgettext_lazy("event", "Đổi giờ làm việc"),
+    "calendar_override_set": pgettext_lazy("event", "Điều chỉnh ngày nghỉ, ngày làm việc"),
+    "calendar_override_cleared": pgettext_lazy("event", "Bỏ điều chỉnh ngày"),
 }
 
 # Work items that are not steps of the diagram (the statutory clock's).

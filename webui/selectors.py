@@ -36,11 +36,19 @@ SORTS = {
 
 
 def memberships_of(user):
-    return Membership.objects.filter(user=user).select_related("unit")
+    """The official's roles: their memberships, then one unsaved Membership per active substitution (the role they
+    stand in for today, with `acting_for` = the absent official). A list: read it, never save it."""
+    found = list(Membership.objects.filter(user=user).select_related("unit"))
+    for substitution in process_selectors.substitutions_of(user):
+        standing_in = Membership(user=user, unit=substitution.unit, role=substitution.role)
+        standing_in.acting_for = substitution.absent
+        found.append(standing_in)
+    return found
 
 
 def leads(user, unit):
-    return Membership.objects.filter(user=user, unit=unit, role=Role.UNIT_LEADER).exists()
+    """Leads the unit: the unit_leader role held, or stood in for today."""
+    return process_selectors.holds_role(user, unit, Role.UNIT_LEADER)
 
 
 def inbox_scope(user, unit):
@@ -135,6 +143,12 @@ def reassign_candidates(items):
     for membership in (Membership.objects.filter(condition, user__is_active=True).select_related("user")
                        .order_by("user__first_name", "user__username")):
         found[(membership.unit_id, membership.role)].append(membership.user)
+    # and the substitutes standing in for that role there today
+    for substitution in (process_selectors.active_substitutions().filter(condition, substitute__is_active=True)
+                         .select_related("substitute").order_by("substitute__first_name", "substitute__username")):
+        holders = found[(substitution.unit_id, substitution.role)]
+        if substitution.substitute not in holders:
+            holders.append(substitution.substitute)
     return found
 
 
@@ -162,12 +176,14 @@ def step_names(dossier):
 def can_act_on(user, item):
     """May complete the step: it is open, the official holds its role in its unit, and nobody else claimed it."""
     return (item.status == WorkItemStatus.OPEN
-            and Membership.objects.filter(user=user, unit=item.unit_id, role=item.role).exists()
+            and process_selectors.holds_role(user, item.unit_id, item.role)
             and item.claimed_by_id in (None, user.pk))
 
 
 def has_role_for(user, item):
-    return Membership.objects.filter(user=user, unit=item.unit_id, role=item.role).exists()
+    """Holds the step's role in its unit: a membership or an active substitution."""
+    return process_selectors.holds_role(user, item.unit_id, item.role)
+
 
 
 def display_name(user):
@@ -201,3 +217,48 @@ def boolean_fields(version):
     """Data fields the diagram's gateway conditions compare with True or False: the step page asks them as yes/no.
     (Until each step carries its form-js schema.)"""
     return _boolean_fields(version.pk, version.checksum, version.bpmn_xml)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the step page's actions and attachments (webui/views_step.py)
+
+
+def attachments_of(dossier):
+    """The dossier's scans, oldest first, with who added them."""
+    return list(dossier.attachments.select_related("uploaded_by").order_by("uploaded_at", "id"))
+
+
+def document_names(dossier):
+    """Names to suggest for "the document a scan evidences": the checklist received, the procedure's required
+    documents and the items of the dossier's supplementation requests, each once."""
+    names = [row.get("name", "") for row in dossier.documents or [] if isinstance(row, dict)]
+    names += [row.get("name", "") for row in dossier.procedure.required_documents or [] if isinstance(row, dict)]
+    for supplementation in dossier.supplementations.order_by("sequence"):
+        names += [row.get("name", "") for row in supplementation.items or [] if isinstance(row, dict)]
+    return [name for name in dict.fromkeys(str(n).strip()[:300] for n in names) if name]
+
+
+def open_supplementation(dossier):
+    """The supplementation the dossier waits for (form 02 sent, documents not yet brought), or None."""
+    if dossier.status != DossierStatus.SUPPLEMENT_REQUESTED:
+        return None
+    return (dossier.supplementations.filter(supplied_at__isnull=True).select_related("requested_by")
+            .order_by("-sequence").first())
+
+
+def explanation_for(item):
+    """The explanation (form 04) filed by completing this explain_delay item: written in the same transaction, at the
+    same instant, by the same official."""
+    if item.status != WorkItemStatus.COMPLETED or item.completed_at is None:
+        return None
+    return (item.dossier.explanations.filter(filed_at=item.completed_at).select_related("filed_by", "unit")
+            .order_by("-sequence").first())
+
+
+def escalation_note(item):
+    """The measure the leader recorded on this escalation item (its escalation_resolved event), or None."""
+    if item.status != WorkItemStatus.COMPLETED:
+        return None
+    event = (item.dossier.events.filter(kind="escalation_resolved", engine_task_id=item.engine_task_id)
+             .select_related("actor").order_by("-id").first())
+    return event

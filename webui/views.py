@@ -16,7 +16,7 @@ from processes.services import dossiers as dossier_services
 from processes.services.errors import InvalidInput, ServiceError
 from processes.services.events import Actor
 
-from . import selectors
+from . import selectors, stepform
 from .auth import current_unit, is_htmx, official_required, roles_in, safe_next, set_current_unit
 from .forms import InboxFilterForm, StepForm
 
@@ -150,20 +150,26 @@ def reassign(request, item_id):
 # step page
 
 
+def completion_form(request, item, posted=False):
+    """The form completing the step, or None. It is shown to whoever may complete the step now; a posted one goes to
+    the service whenever the official holds the step's role, so that a step done or claimed meanwhile answers with
+    the service's Conflict. The statutory clock's items (explain a delay, escalation) have forms of their own
+    (webui/views_step.py)."""
+    user = request.user
+    if item.kind == "step" and ((posted and selectors.has_role_for(user, item)) or selectors.can_act_on(user, item)):
+        # The step's form-js schema when its BPMN has one (webui/stepform.py), else one input per required field.
+        return stepform.form_for(item, request.POST if posted else None) or StepForm(
+            request.POST if posted else None, required_fields=item.required_fields,
+            boolean_fields=selectors.boolean_fields(item.dossier.version))
+    return None
+
+
 @official_required
 def step(request, item_id):
     item = _step_or_404(request, item_id)
     dossier = item.dossier
-    user = request.user
-    has_role = selectors.has_role_for(user, item)
     posted = request.method == "POST"
-    form = None
-    # The form is shown to whoever may complete the step now; a posted one goes to the service whenever the official
-    # holds the step's role, so that a step done or claimed meanwhile answers with the service's Conflict. The
-    # statutory clock's items (explain a delay, escalation) have forms of their own, not on this page yet.
-    if item.kind == "step" and ((has_role and posted) or selectors.can_act_on(user, item)):
-        form = StepForm(request.POST if posted else None, required_fields=item.required_fields,
-                        boolean_fields=selectors.boolean_fields(dossier.version))
+    form = completion_form(request, item, posted)
     if posted:
         if form is None:
             messages.error(request, _("Bạn không thể hoàn thành bước này."))
@@ -188,7 +194,19 @@ def step(request, item_id):
                 return redirect("webui:inbox")
     if form is not None and form.is_bound:
         form.mark_errors()
-    context = {
+    return render(request, "webui/step.html", step_context(request, item, form),
+                  status=400 if form is not None and form.errors else 200)
+
+
+def step_context(request, item, form, **actions):
+    """What step.html shows. `actions`: bound forms of the page's other actions (webui/views_step.py), which
+    re-render the page with their errors."""
+    from .views_step import actions_context
+
+    dossier = item.dossier
+    user = request.user
+    has_role = selectors.has_role_for(user, item)
+    return {
         "item": item,
         "dossier": dossier,
         "applicant": process_selectors.applicant_for(user, dossier),
@@ -199,8 +217,8 @@ def step(request, item_id):
         "can_claim": item.status == "open" and item.claimed_by_id is None and has_role,
         "can_unclaim": item.status == "open" and item.claimed_by_id == user.pk,
         "here": request.get_full_path(),
+        **actions_context(request, item, **actions),
     }
-    return render(request, "webui/step.html", context, status=400 if form is not None and form.errors else 200)
 
 
 # ---------------------------------------------------------------------------------------------------------------

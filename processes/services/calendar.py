@@ -30,11 +30,15 @@ def office_hours_for(unit):
 
 
 def calendar_for_unit(unit=None):
-    query = Q(unit__isnull=True) | Q(unit=unit) if unit is not None else Q(unit__isnull=True)
+    """The calendar of `unit`: the all-units overrides, then those of its ancestors, then its own — the nearer wins
+    (a district's day off is its departments' day off too), like office hours."""
+    chain = [unit, *unit.ancestors()] if unit is not None else []
+    rank = {u.pk: depth for depth, u in enumerate(chain)}  # 0 = the unit itself
+    query = Q(unit__isnull=True) | Q(unit_id__in=list(rank)) if chain else Q(unit__isnull=True)
     rows = CalendarOverride.objects.filter(query).values_list("date", "is_working_day", "unit_id")
-    # Unit-specific rows are applied last so that they win over the all-units ones.
     overrides = {}
-    for day, working, unit_id in sorted(rows, key=lambda r: r[2] is not None):
+    # All-units rows first, then the farthest ancestor's … the unit's own last, so that the nearest wins.
+    for day, working, unit_id in sorted(rows, key=lambda r: -1 if r[2] is None else len(chain) - rank[r[2]]):
         overrides[day] = working
     return WorkCalendar(overrides=overrides, office_hours=office_hours_for(unit))
 

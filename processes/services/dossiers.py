@@ -21,7 +21,6 @@ from ..models import (
     DossierParticipant,
     DossierStatus,
     LegalRegime,
-    Membership,
     PersonalRecord,
     Procedure,
     Role,
@@ -50,7 +49,10 @@ MAX_DATA_BYTES = 64 * 1024
 
 
 def has_role(user, unit, role):
-    return Membership.objects.filter(user=user, unit=unit, role=role).exists()
+    """A membership, or an active substitution for an official who is absent (processes.selectors.holds_role)."""
+    from ..selectors import holds_role
+
+    return holds_role(user, unit, role)
 
 
 def _require_role(actor, unit, role, what):
@@ -260,8 +262,11 @@ def clean_applicant(applicant):
 
 
 @transaction.atomic
-def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COUNTER, data=None, actor=SYSTEM):
-    """Reception of a complete dossier: code, statutory appointment, the workflow started, its first steps routed."""
+def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COUNTER, data=None, actor=SYSTEM,
+                    documents=None):
+    """Reception of a complete dossier: code, statutory appointment, the workflow started, its first steps routed.
+    `documents`: the checklist ticked at the desk ([{"name", "copies", "received"}], cleaned by the caller —
+    processes.services.reception), kept on the dossier and named in the event."""
     try:
         procedure = Procedure.objects.get(code=procedure_code, active=True)
     except Procedure.DoesNotExist:
@@ -290,7 +295,7 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
     dossier = Dossier(
         code=code, procedure=procedure, version=version, regime=regime, receiving_unit=unit, applicant=record,
         channel=channel, status=DossierStatus.RECEIVED, received_at=now, due_at=due_at, workflow_state="",
-        received_by=actor.user, clock_started_at=now,
+        received_by=actor.user, clock_started_at=now, documents=list(documents or []),
     )
     dossier.save()
     DossierParticipant.objects.create(dossier=dossier, unit=unit)
@@ -310,7 +315,8 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
         "received", actor=actor, dossier=dossier,
         after={"code": code, "procedure": procedure.code, "version": version.number, "regime": regime.code,
                "channel": channel, "received_at": _local_iso(now), "due_at": _local_iso(due_at),
-               "applicant_record": record.pk, "data": data},
+               "applicant_record": record.pk, "data": data,
+               "documents": [d.get("name") for d in dossier.documents]},
     )
     from . import statutory
 
@@ -356,8 +362,13 @@ def claim_work_item(*, item_id, actor):
     if dossier.status == DossierStatus.RECEIVED:
         dossier.status = DossierStatus.PROCESSING
         dossier.save(update_fields=["status"])
+    from ..selectors import substitution_for
+
+    standing_in = substitution_for(actor.user, item.unit, item.role)
     record_event("claimed", actor=actor.with_context(item.role, item.unit), dossier=dossier,
-                 engine_task_id=item.engine_task_id, after={"step": item.bpmn_id, "claimed_by": actor.user.username})
+                 engine_task_id=item.engine_task_id, after={"step": item.bpmn_id, "claimed_by": actor.user.username,
+                                                            **({"acting_for": standing_in.absent.username}
+                                                               if standing_in else {})})
     return item
 
 
@@ -419,6 +430,13 @@ def complete_work_item(*, item_id, actor, data=None):
     _require_role(actor, item.unit, item.role, "xử lý bước này")
     if item.claimed_by_id is not None and actor.user is not None and item.claimed_by_id != actor.user.pk:
         raise Conflict(f"bước đang do {item.claimed_by} xử lý", field="task")
+    from ..selectors import substitution_for
+    from .step_forms import checked_step_data
+
+    # A substitute completing the step of the role they stand in for: what they sign names the absent official.
+    standing_in = substitution_for(actor.user, item.unit, item.role) if actor.user is not None else None
+
+    data = checked_step_data(item, data)  # the step's form-js schema, when it has one: InvalidInput data.<key>
     missing = [name for name in item.required_fields if name not in data]
     if missing:
         raise InvalidInput(f"bước '{item.name}' cần các trường: {', '.join(missing)}", field=f"data.{missing[0]}",
@@ -436,6 +454,7 @@ def complete_work_item(*, item_id, actor, data=None):
     item.status = WorkItemStatus.COMPLETED
     item.completed_at = now
     item.completed_by = actor.user
+    item.completed_for = standing_in.absent if standing_in is not None else None
     if item.claimed_by_id is None and actor.user is not None:
         item.claimed_by, item.claimed_at = actor.user, now
     item.result = step_result(now, item.due_at)
@@ -446,7 +465,8 @@ def complete_work_item(*, item_id, actor, data=None):
     if dossier.status == DossierStatus.RECEIVED:
         dossier.status = DossierStatus.PROCESSING
     record_event("step_completed", actor=actor, dossier=dossier, engine_task_id=item.engine_task_id,
-                 before=before, after={"step": item.bpmn_id, "input": data, "result": item.result, "data": instance.data})
+                 before=before, after={"step": item.bpmn_id, "input": data, "result": item.result, "data": instance.data,
+                                       **({"acting_for": standing_in.absent.username} if standing_in else {})})
     sync_work_items(dossier, instance, now, actor)
     _save_engine_state(dossier, instance, now)
     if dossier.status == DossierStatus.PROCESSED:
@@ -457,8 +477,11 @@ def complete_work_item(*, item_id, actor, data=None):
 
 
 @transaction.atomic
-def return_result(*, code, actor, collected_by=""):
-    """The result handed back at the counter (status 10)."""
+def return_result(*, code, actor, collected_by="", representative_id_number=None):
+    """The result handed back at the counter (status 10), by the official who hands it over (returned_by). Handed to
+    a representative when `representative_id_number` is given (9 or 12 digits; `collected_by` is then their name).
+    Returned before the appointment (the re-appointment if any, else the statutory due time): noted as early. Not
+    while a fee or charge is still waiting to be paid."""
     try:
         dossier = Dossier.objects.select_for_update().get(code=code)
     except Dossier.DoesNotExist:
@@ -467,18 +490,32 @@ def return_result(*, code, actor, collected_by=""):
     if dossier.status != DossierStatus.PROCESSED:
         raise Conflict(f"hồ sơ đang ở trạng thái '{DossierStatus(dossier.status).label}', chưa thể trả kết quả",
                        field="status")
+    if dossier.fees.filter(status="waiting").exists():
+        raise Conflict("hồ sơ còn phí, lệ phí chưa nộp: ghi nhận đã nộp trước khi trả kết quả", field="fees")
     if not isinstance(collected_by, str) or len(collected_by) > 200:
         raise InvalidInput("người nhận kết quả không hợp lệ", field="collected_by")
+    representative = representative_id_number is not None
+    if representative:
+        if not collected_by.strip():
+            raise InvalidInput("cần họ tên người được ủy quyền nhận kết quả", field="collected_by")
+        if not isinstance(representative_id_number, str) or not re.fullmatch(r"\d{9}|\d{12}",
+                                                                             representative_id_number.strip()):
+            raise InvalidInput("số CMND/CCCD gồm 9 hoặc 12 chữ số", field="representative_id_number")
     now = clock.now()
+    appointment = dossier.appointment_at or dossier.due_at
     dossier.status = DossierStatus.RETURNED
     dossier.returned_at = now
+    dossier.returned_by = actor.user if actor.user is not None and actor.user.pk else None
     dossier.returned_to = collected_by.strip()
+    if representative:
+        dossier.returned_to = f"{dossier.returned_to} (ủy quyền, số định danh {representative_id_number.strip()})"[:200]
     dossier.revision = F("revision") + 1
     dossier.save()
     dossier.refresh_from_db()
     record_event("returned", actor=actor.with_context(Role.RECEPTION, dossier.receiving_unit), dossier=dossier,
-                 after={"returned_at": _local_iso(now), "collected_by": dossier.returned_to,
-                        "early": now.astimezone(VN_TZ).date() < dossier.due_at.astimezone(VN_TZ).date()})
+                 after={"returned_at": _local_iso(now), "collected_by": collected_by.strip(),
+                        "representative": representative, "appointment_at": _local_iso(appointment),
+                        "early": now < appointment})
     return dossier
 
 

@@ -1,6 +1,7 @@
 """Printable forms as PDF: our HTML templates rendered by WeasyPrint with a bundled Vietnamese-capable serif
 (DejaVu Serif, processes/pdf_fonts/), so that a PDF looks the same on every machine whatever fonts it has. QR codes
 come from segno as inline SVG."""
+import atexit
 import io
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,10 @@ def _font_stylesheet():
     faces.append(f'html, body {{ font-family: "{FONT_FAMILY}", serif !important; }}')
     fonts = FontConfiguration()
     return CSS(string="\n".join(faces), font_config=fonts), fonts
+
+
+# WeasyPrint's FontConfiguration cleans up in __del__, which fails at interpreter shutdown: drop it before then.
+atexit.register(_font_stylesheet.cache_clear)
 
 
 def render_pdf(html):

@@ -595,7 +595,11 @@ def _lock_dossier(code):
 
 
 def _roles_of(user):
-    return set(Membership.objects.filter(user=user).values_list("unit_id", "role"))
+    """(unit, role) pairs the official holds today: memberships and active substitutions."""
+    from ..selectors import active_substitutions
+
+    held = set(Membership.objects.filter(user=user).values_list("unit_id", "role"))
+    return held | set(active_substitutions().filter(substitute=user).values_list("unit_id", "role"))
 
 
 def _context_holding_step(dossier, actor, receiving_roles, what, *, any_role_at_step_unit):
@@ -703,8 +707,12 @@ def file_explanation(item_id, actor, reason, new_appointment):
         _add_flag(dossier, DossierFlag.APOLOGY_FILED_LATE)
     if earlier >= 1:
         _add_flag(dossier, DossierFlag.REAPPOINTED_MORE_THAN_ONCE)
+    from ..selectors import substitution_for
+
+    standing_in = substitution_for(actor.user, unit, role) if actor.user is not None else None
+    acting_for = standing_in.absent if standing_in is not None else None  # the letter says "KT." and for whom
     letter = forms.form_04(dossier, sequence=sequence, reason=reason, new_appointment=new_appointment,
-                           filed_by=actor.user, unit=item.unit, filed_at=now)
+                           filed_by=actor.user, unit=item.unit, filed_at=now, acting_for=acting_for)
     explanation = Explanation.objects.create(
         dossier=dossier, sequence=sequence, reason=reason, new_appointment=new_appointment, filed_by=actor.user,
         unit=item.unit, filed_at=now, apology_deadline=apology_deadline, filed_late=filed_late, letter=letter.text,
@@ -712,6 +720,7 @@ def file_explanation(item_id, actor, reason, new_appointment):
     item.status = WorkItemStatus.COMPLETED
     item.completed_at = now
     item.completed_by = actor.user
+    item.completed_for = acting_for
     if item.claimed_by_id is None:
         item.claimed_by, item.claimed_at = actor.user, now
     item.result = step_result(now, item.due_at)
@@ -733,7 +742,8 @@ def file_explanation(item_id, actor, reason, new_appointment):
                  after={"explanation": explanation.pk, "sequence": sequence, "reason": reason,
                         "appointment_at": _iso(new_appointment), "due_at": _iso(dossier.due_at),
                         "apology_deadline": _iso(apology_deadline), "filed_late": filed_late,
-                        "reappointments": dossier.reappointments, "flags": list(dossier.flags)})
+                        "reappointments": dossier.reappointments, "flags": list(dossier.flags),
+                        **({"acting_for": acting_for.username} if acting_for is not None else {})})
     return Outcome(dossier, explanation, letter)
 
 

@@ -7,7 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[2]
 VENDOR = REPO / "webui" / "static" / "webui" / "vendor"
 LOCALE = REPO / "webui" / "locale" / "en" / "LC_MESSAGES"

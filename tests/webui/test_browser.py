@@ -1,12 +1,9 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright with executable_path) against the pages
 served by pytest-django's live_server. The browser runs in its own thread (tests/webui/browser.py); this thread does
 the database work before, between and after the browser's steps. Screenshots go to tests/artifacts/."""
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -14,54 +11,10 @@ from django.utils import timezone
 from processes.models import AdministrativeUnit, Dossier, Membership, WorkItem
 
 from ..processes.helpers import at
-from .browser import CHROMIUM, Browser
 from .helpers import TAMBINH, open_step, receive
+from .pages import fits_the_screen, shot, sign_in
 
 User = get_user_model()
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-VIEWPORT = {"width": 1366, "height": 768}
-
-if not os.path.exists(CHROMIUM):  # make test installs it (scripts/ensure_chromium.sh); no silent skip
-    raise RuntimeError(f"{CHROMIUM} is missing: run `make chromium` (scripts/ensure_chromium.sh)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    running = Browser()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def open_context(browser, live_server):
-    contexts = []
-
-    def make():
-        # an English browser: the pages are Vietnamese until the official switches
-        context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Ho_Chi_Minh")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def shot(page, name, full_page=False):
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-
-
-def sign_in(page, base, username, password="pw", path="/"):
-    page.goto(base + path)
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-
-
-def fits_the_screen(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_specialist_claims_and_completes_the_chairman_signs_others_get_404(tdemo, browser, open_context, live_server):
@@ -119,17 +72,21 @@ def test_specialist_claims_and_completes_the_chairman_signs_others_get_404(tdemo
     expect(specialist.locator(".history")).to_contain_text("Nhận xử lý")
     assert fits_the_screen(specialist)
     shot(specialist, "04-step", full_page=True)
+    # the step's form-js form (bpmn/nhan_cha_me_con.bpmn), rendered by form-js's Viewer; tests/webui/
+    # test_step_form_browser.py checks the server's messages and the plain form without JavaScript
+    viewer = specialist.get_by_test_id("stepform-viewer")
+    expect(specialist.locator("form[data-stepform]")).to_have_attribute("data-stepform-ready", "")
     specialist.get_by_role("button", name="Hoàn thành bước").click()
-    error = specialist.locator("#err-needs_verification")
-    expect(error).to_have_text("Hãy chọn Có hoặc Không.")
-    expect(specialist.get_by_role("radio", name="Có")).to_be_focused()  # the first unanswered field
-    expect(specialist.locator('input[name="needs_verification"]').first).to_have_attribute("aria-invalid", "true")
+    error = viewer.locator(".fjs-form-field-error")
+    expect(error).to_have_text("Hãy chọn một phương án.")
+    expect(viewer.get_by_role("radio", name="Có", exact=True)).to_be_focused()  # the first unanswered field
+    expect(viewer.get_by_role("radio", name="Có", exact=True)).to_have_attribute("aria-invalid", "true")
     shot(specialist, "05-step-missing-field", full_page=True)
     assert WorkItem.objects.get(pk=item.pk).status == "open"
     # keyboard only: focus the "no" answer, choose it, submit
-    specialist.get_by_role("radio", name="Không").focus()
+    viewer.get_by_role("radio", name="Không", exact=True).focus()
     specialist.keyboard.press("Space")
-    expect(specialist.get_by_role("radio", name="Không")).to_be_checked()
+    expect(viewer.get_by_role("radio", name="Không", exact=True)).to_be_checked()
     specialist.get_by_role("button", name="Hoàn thành bước").press("Enter")
     expect(specialist).to_have_url(base + "/inbox/")
     expect(specialist.locator(".message-success")).to_contain_text(

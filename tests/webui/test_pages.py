@@ -207,14 +207,14 @@ def test_step_page_shows_the_dossier_and_its_form_and_completes_through_the_serv
     for expected in (dossier.code, "Đăng ký nhận cha, mẹ, con", "Nguyễn Văn An", "082090001234",
                      "02/12/2026 09:00", "07/12/2026 09:00", "Tiếp nhận hồ sơ", "Cần xác minh quan hệ cha, mẹ, con?"):
         assert expected in text, expected
-    assert 'type="radio" name="needs_verification" value="yes"' in text
+    assert 'type="radio" name="needs_verification" id="sf-needs_verification-0" value="true"' in text  # the schema's
     # nothing chosen: the service's message at the field
     page = client.post(f"/steps/{item.pk}/", {})
     assert page.status_code == 400
-    assert 'id="err-needs_verification"' in page.text and "Hãy chọn Có hoặc Không." in page.text
+    assert 'id="err-needs_verification"' in page.text and "Hãy chọn một phương án." in page.text
     assert 'aria-invalid="true"' in page.text
     assert WorkItem.objects.get(pk=item.pk).status == "open"
-    response = client.post(f"/steps/{item.pk}/", {"needs_verification": "no"})
+    response = client.post(f"/steps/{item.pk}/", {"needs_verification": "false"})
     assert response.status_code == 302 and response.url == "/inbox/"
     done = WorkItem.objects.get(pk=item.pk)
     assert done.status == "completed" and done.completed_by.username == "tuphap.hiepduc"
@@ -223,7 +223,7 @@ def test_step_page_shows_the_dossier_and_its_form_and_completes_through_the_serv
     page = client.get(f"/steps/{item.pk}/")
     assert "Hoàn thành bước</button>" not in page.text and "Đã hoàn thành" in page.text
     assert "Kiểm tra hồ sơ · Cần xác minh quan hệ cha, mẹ, con? Không" in page.text  # the history, in words
-    response = client.post(f"/steps/{item.pk}/", {"needs_verification": "no"})
+    response = client.post(f"/steps/{item.pk}/", {"needs_verification": "false"})
     assert response.status_code == 302
     assert "không còn chờ xử lý" in client.get(response.url).text  # the service's Conflict
     # the chairman sees the next step
@@ -239,14 +239,14 @@ def test_a_step_claimed_by_a_colleague_is_read_only_and_a_stale_form_gets_the_co
     first.post(f"/steps/{item.pk}/claim/")
     page = second.get(f"/steps/{item.pk}/")
     assert "đang do" in page.text and 'name="needs_verification"' not in page.text
-    response = second.post(f"/steps/{item.pk}/", {"needs_verification": "yes"})
+    response = second.post(f"/steps/{item.pk}/", {"needs_verification": "true"})
     assert response.status_code == 302 and WorkItem.objects.get(pk=item.pk).status == "open"
     assert "bước đang do" in second.get(response.url).text  # the service's Conflict, as a message
     # an official of the dossier's unit without the step's role may read the step but not complete it
     desk = signed_in("motcua.hiepduc")
     Membership.objects.filter(user__username="motcua.hiepduc", role="specialist").delete()
     assert 'name="needs_verification"' not in desk.get(f"/steps/{item.pk}/").text
-    response = desk.post(f"/steps/{item.pk}/", {"needs_verification": "yes"})
+    response = desk.post(f"/steps/{item.pk}/", {"needs_verification": "true"})
     assert "không thể hoàn thành" in desk.get(response.url).text
 
 

@@ -138,6 +138,8 @@ def event_details(event, step_names=None):
         return after.get("claimed_by") or ""
     if kind == "unclaimed":
         return before.get("claimed_by") or ""
+    if kind == "work_moved":  # a unit admin or leader moved a departing official's step (services/units.py)
+        return f"{before.get('claimed_by') or ''} → {after.get('claimed_by') or _('chưa ai nhận')}"
     if kind == "step_completed":
         answers = ", ".join(f"{labels.field(k)} {_value(v)}" for k, v in (after.get("input") or {}).items())
         result = labels.STEP_RESULTS.get(after.get("result", ""), "")
@@ -149,7 +151,33 @@ def event_details(event, step_names=None):
     if kind == "processed":
         return after.get("outcome", "")
     if kind == "returned":
-        return after.get("collected_by", "")
+        parts = [after.get("collected_by", "")]
+        if after.get("representative"):
+            parts.append(str(_("người được ủy quyền")))
+        if after.get("early"):
+            parts.append(str(_("trả sớm trước hẹn")))
+        return " · ".join(p for p in parts if p)
+    if kind in ("fee_recorded", "fee_paid"):
+        amount = after.get("amount", "")
+        if amount:
+            try:
+                amount = f"{int(amount):,}".replace(",", ".") + " đ"
+            except (TypeError, ValueError):
+                pass
+        parts = [amount, after.get("description", ""), after.get("receipt_number", "")]
+        if kind == "fee_recorded" and after.get("fee_status") == "waiting":
+            parts.append(str(_("chờ nộp")))
+        return " · ".join(str(p) for p in parts if p)
+    if kind == "supplement_requested":
+        return "; ".join(str(i.get("name", "")) for i in after.get("items") or [] if isinstance(i, dict))
+    if kind == "refused":
+        return "; ".join(str(r) for r in after.get("reasons") or [])
+    if kind == "explanation_filed":
+        return _("hẹn mới %(when)s") % {"when": _iso_local(after.get("appointment_at"))}
+    if kind == "escalation_resolved":
+        return str(after.get("note", ""))[:300]
+    if kind == "attachment_added":
+        return " · ".join(str(p) for p in (after.get("name", ""), after.get("document", "")) if p)
     return ""
 
 
