@@ -221,6 +221,10 @@ def main() -> int:
     env = os.environ
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("DJANGO_ALLOWED_HOSTS", ",".join(dict.fromkeys([host, "127.0.0.1", "localhost"])))
+    # No mail server on a demo machine: the outbox's e-mails are written as files under var/mail.
+    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    env.setdefault("EMAIL_FILE_PATH", str(VAR / "mail"))
+    env.setdefault("MOTCUA_PUBLIC_URL", f"http://{host}:{port}")
 
     if not env.get("DATABASE_URL"):
         server, url = start_embedded_postgres(VAR / "pgdata")  # noqa: F841 (kept alive until exit)
