@@ -26,6 +26,8 @@ import json
 import keyword
 import math
 import re
+
+import regex
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -41,6 +43,7 @@ MAX_GROUP_DEPTH = 6
 MAX_OPTIONS = 200
 MAX_TEXT = 10_000  # a text value's length when the schema sets no smaller maxLength
 MAX_PATTERN = 500
+PATTERN_TIMEOUT = 0.1  # seconds one value may take against a designer's pattern
 MAX_NUMBER_CHARS = 40
 MAX_ABS_NUMBER = Decimal(10) ** 15
 MAX_LABEL = 500
@@ -96,6 +99,7 @@ M_TEXT = "Phải là một chuỗi ký tự."
 M_MIN_LENGTH = "Cần ít nhất {n} ký tự."
 M_MAX_LENGTH = "Không được quá {n} ký tự."
 M_PATTERN = "Không đúng định dạng yêu cầu."
+M_PATTERN_TOO_COSTLY = "Không kiểm tra được giá trị này theo mẫu của bước (mẫu quá phức tạp); hãy báo người thiết kế quy trình."
 M_EMAIL = "Địa chỉ thư điện tử không hợp lệ."
 M_PHONE = "Số điện thoại không hợp lệ: ghi theo dạng quốc tế, ví dụ +84912345678."
 M_NUMBER = "Phải là một số."
@@ -376,7 +380,8 @@ class _Reader:
                 raise FormSchemaError(f"{where}: validate.pattern: FEEL expressions are not supported")
             try:
                 re.compile(pattern)
-            except (re.error, RecursionError, OverflowError) as exc:
+                regex.compile(pattern)  # what the server checks with (engine/forms.py _check_text)
+            except (re.error, regex.error, RecursionError, OverflowError) as exc:
                 raise FormSchemaError(f"{where}: validate.pattern {pattern!r} is not a regular expression both the "
                                       f"browser and the server read alike ({exc})") from None
             rules["pattern"] = pattern
@@ -538,8 +543,15 @@ def _check_text(f, value):
         return value, M_MIN_LENGTH.format(n=f.min_length)
     if f.max_length is not None and len(stripped) > f.max_length:
         return value, M_MAX_LENGTH.format(n=f.max_length)
-    if f.pattern is not None and not re.search(f.pattern, value):  # RegExp.test: a match anywhere
-        return value, f.pattern_message or M_PATTERN
+    if f.pattern is not None:
+        # RegExp.test: a match anywhere. A designer's pattern may backtrack catastrophically: `regex` stops it after
+        # PATTERN_TIMEOUT seconds and the value is refused, instead of a worker stuck on one request.
+        try:
+            matched = regex.search(f.pattern, value, timeout=PATTERN_TIMEOUT)
+        except TimeoutError:
+            return value, M_PATTERN_TOO_COSTLY
+        if not matched:
+            return value, f.pattern_message or M_PATTERN
     if f.validation_type == "email" and not EMAIL_PATTERN.search(value):
         return value, M_EMAIL
     if f.validation_type == "phone" and not PHONE_PATTERN.search(value):

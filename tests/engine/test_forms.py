@@ -289,3 +289,14 @@ def test_both_date_spellings_give_the_same_iso_date(day):
     iso = check(dict(GOOD, visit_on=day.isoformat()), today=None)
     vn = check(dict(GOOD, visit_on=day.strftime("%d/%m/") + f"{day.year:04d}"), today=None)
     assert iso.errors == vn.errors == {} and iso.data["visit_on"] == vn.data["visit_on"] == day.isoformat()
+
+
+def test_a_catastrophically_backtracking_pattern_is_stopped_and_the_value_refused():
+    import time
+
+    evil = schema({"type": "textfield", "key": "code", "label": "Mã", "validate": {"pattern": "^(a+)+$"}})
+    started = time.perf_counter()
+    result = validate_submission(evil, {"code": "a" * 5000 + "b"})
+    assert time.perf_counter() - started < 2  # stopped after forms.PATTERN_TIMEOUT, not minutes
+    assert "mẫu quá phức tạp" in result.errors["code"]
+    assert validate_submission(evil, {"code": "aaaa"}).errors == {}
