@@ -111,6 +111,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "motcua@localhost")
+# The designer studio: when on, a draft goes live only after a second process designer approves it.
+MOTCUA_DEPLOY_APPROVAL = os.environ.get("MOTCUA_DEPLOY_APPROVAL", "") == "1"
 # The citizens' look-up address printed as a QR code on the receipt (form 01).
 PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 

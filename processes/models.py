@@ -673,3 +673,45 @@ class Substitution(models.Model):
         ordering = ["-starts_on"]
         constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="substitution_period")]
         indexes = [models.Index(fields=["substitute", "unit", "role"])]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The designer studio: drafts of a procedure's diagram, saved without deploying.
+
+
+class DraftStatus(models.TextChoices):
+    DRAFT = "draft", "Bản nháp"
+    SUBMITTED = "submitted", "Chờ phê duyệt"
+    DEPLOYED = "deployed", "Đã triển khai"
+    DISCARDED = "discarded", "Đã hủy"
+
+
+class ProcessDraft(models.Model):
+    """A diagram being edited: saved as often as the designer likes, validated on every save (the problems are kept
+    with their element ids), deployed as a new ProcessVersion — directly, or after a second designer approves when
+    settings.MOTCUA_DEPLOY_APPROVAL is on. A deployed version never changes; its draft is kept as history."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="drafts")
+    based_on = models.ForeignKey(ProcessVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=300, blank=True)
+    bpmn_xml = models.TextField()
+    problems = models.JSONField(default=list, blank=True,
+                                help_text='the last validation: [{"element_id", "message", "line"}]')
+    status = models.CharField(max_length=12, choices=DraftStatus.choices, default=DraftStatus.DRAFT)
+    revision = models.PositiveIntegerField(default=0, help_text="bumped on every save; a stale save is refused")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    deployed_version = models.OneToOneField(ProcessVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="draft")
+
+    class Meta:
+        verbose_name = "bản nháp quy trình"
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["procedure", "status"])]

@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("webui.urls_step")),
     path("", include("webui.urls_documents")),
     path("", include("webui.urls_admin")),
+    path("", include("webui.urls_studio")),
 ]
