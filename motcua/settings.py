@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "processes.tasks.sweep_timers", "schedule": MOTCUA_SWEEP_SECONDS},
     "send-notifications": {"task": "processes.tasks.send_notifications", "schedule": MOTCUA_NOTIFY_SECONDS},
     "detect-stuck-dossiers": {"task": "processes.tasks.detect_stuck_dossiers", "schedule": 60.0},
+    "audit-checkpoint": {"task": "processes.tasks.audit_checkpoint", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -8,6 +8,7 @@ class ProcessesConfig(AppConfig):
 
     def ready(self):
         from .clock import install_shared_clock
+        from . import signals  # noqa: F401  (sign-ins into the event log)
         from .services import dossiers, statutory  # noqa: F401  (they register the timer handlers)
 
         install_shared_clock()

@@ -377,11 +377,19 @@ class Event(models.Model):
     data_after = models.JSONField(null=True, blank=True)
     engine_task_id = models.CharField(max_length=36, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
+    # The hash chain (migration 0007): PostgreSQL's insert trigger sets these, never the application. A stream is a
+    # dossier ("dossier:<id>") or a non-dossier stream ("sign-in", "platform"); seq counts its rows from 1; hash is
+    # the SHA-256 of the row's content and prev_hash, the hash of the stream's previous row.
+    stream = models.CharField(max_length=64, blank=True, editable=False)
+    seq = models.PositiveBigIntegerField(null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "sự kiện"
         ordering = ["id"]
         indexes = [models.Index(fields=["dossier", "id"]), models.Index(fields=["kind", "at"])]
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="event_stream_seq_unique")]
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.kind}"
@@ -715,3 +723,19 @@ class ProcessDraft(models.Model):
         verbose_name = "bản nháp quy trình"
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["procedure", "status"])]
+
+
+class AuditAnchor(models.Model):
+    """A checkpoint of the event log (every minute, Celery beat): the heads (seq, hash) of the streams written since
+    the previous checkpoint, chained to it by hash. Exported elsewhere, the latest anchor's hash is what catches a
+    rewrite that recomputed every hash of a stream (verify_audit --against FILE). Append-only like the log."""
+
+    at = models.DateTimeField()
+    max_event_id = models.BigIntegerField(help_text="the highest event id when the checkpoint was taken")
+    heads = models.JSONField(default=dict, help_text='{stream: [seq, hash]}')
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "mốc kiểm toán"
+        ordering = ["id"]

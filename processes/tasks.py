@@ -131,3 +131,12 @@ def detect_stuck_dossiers():
     from .services.incidents import detect_stuck_dossiers as detect
 
     return len(detect())
+
+
+@shared_task(ignore_result=True)
+def audit_checkpoint():
+    """Chains the heads of the event log's streams written in the last minute into a new anchor."""
+    from .services.audit import checkpoint
+
+    anchor = checkpoint()
+    return anchor.pk if anchor is not None else None

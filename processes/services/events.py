@@ -22,8 +22,11 @@ class Actor:
 SYSTEM = Actor()
 
 
-def record_event(kind, *, actor=SYSTEM, dossier=None, before=None, after=None, engine_task_id="", at=None):
+def record_event(kind, *, actor=SYSTEM, dossier=None, before=None, after=None, engine_task_id="", at=None, stream=""):
+    """Appends one event. PostgreSQL chains it (migration 0007) into its stream: the dossier's, else `stream` (e.g.
+    "sign-in"), else "platform"."""
     return Event.objects.create(
+        stream=stream if dossier is None else "",
         dossier=dossier,
         kind=kind,
         at=at or clock.now(),
