@@ -129,6 +129,9 @@ def _die_with_parent() -> None:
         pass
 
 
+APP_ROLE = "motcua_app"
+
+
 def child_commands(host: str, port: str) -> dict[str, list[str]]:
     py = sys.executable
     if importlib.util.find_spec("gunicorn") is not None:
@@ -226,9 +229,10 @@ def main() -> int:
     env.setdefault("EMAIL_FILE_PATH", str(VAR / "mail"))
     env.setdefault("MOTCUA_PUBLIC_URL", f"http://{host}:{port}")
 
+    embedded_url = None
     if not env.get("DATABASE_URL"):
         server, url = start_embedded_postgres(VAR / "pgdata")  # noqa: F841 (kept alive until exit)
-        env["DATABASE_URL"] = url
+        env["DATABASE_URL"] = embedded_url = url
         log(f"embedded PostgreSQL (data in {VAR / 'pgdata'}): DATABASE_URL={url}")
     if not env.get("CELERY_BROKER_URL"):
         env.update(broker_env(VAR / "broker"))
@@ -241,6 +245,17 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         log(f"{' '.join(exc.cmd[1:])} failed with code {exc.returncode}")
         return exc.returncode or 1
+
+    if embedded_url:
+        # The owner (postgres) ran the migrations; web, worker and beat connect as motcua_app, which cannot change
+        # or truncate the event log (README, "The audit log").
+        try:
+            manage("grant_app_role", APP_ROLE)
+        except subprocess.CalledProcessError as exc:
+            log(f"grant_app_role failed with code {exc.returncode}")
+            return exc.returncode or 1
+        env["DATABASE_URL"] = embedded_url.replace("postgres://postgres@", f"postgres://{APP_ROLE}@", 1)
+        log(f"web, worker and beat connect as {APP_ROLE}")
 
     commands = child_commands(host, port)
     shown = "localhost" if host in ("0.0.0.0", "::") else host

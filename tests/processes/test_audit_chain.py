@@ -207,3 +207,29 @@ def test_sign_ins_failed_sign_ins_and_sign_outs_are_in_the_sign_in_stream(demo):
     assert all(r[1] == "10.1.2.3" and r[2] == {"username": "tuphap.hiepduc"} for r in rows)
     assert "wrong" not in str(rows)
     assert problems(stream="sign-in") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_application_role_can_append_to_the_log_but_not_change_it(tdemo):
+    import psycopg
+    from django.db import connection as django_connection
+
+    call_command("grant_app_role", "motcua_test_app")
+    call_command("grant_app_role", "motcua_test_app")  # idempotent
+    params = django_connection.get_connection_params()
+    params = {k: v for k, v in params.items() if k in ("host", "port", "dbname")}
+    with psycopg.connect(**params, user="motcua_test_app", autocommit=True) as app:
+        app.execute("INSERT INTO processes_event (kind, at, actor_role, engine_task_id, stream, prev_hash, hash) "
+                    "VALUES ('as_app', now(), '', '', 'platform', '', '')")
+        row = app.execute("SELECT seq, length(hash) FROM processes_event WHERE kind = 'as_app'").fetchone()
+        assert row[0] >= 1 and row[1] == 64  # chained by the trigger, whatever the app sent
+        app.execute("UPDATE processes_dossiercounter SET last_number = last_number")  # ordinary tables: fine
+        for statement in ("UPDATE processes_event SET kind = 'x'", "DELETE FROM processes_event",
+                          "TRUNCATE processes_event", "UPDATE processes_auditanchor SET hash = ''",
+                          "ALTER TABLE processes_event DISABLE TRIGGER processes_event_append_only"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="lower-case"):
+        call_command("grant_app_role", "bad name!")
