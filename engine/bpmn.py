@@ -26,7 +26,7 @@ from .runner import dump_spec
 
 __all__ = [
     "Problem", "BpmnInvalid", "StepInfo", "CompiledProcess", "validate_bpmn", "compile_bpmn",
-    "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_PATHS", "ZEEBE_NS", "FORM_KEY_PREFIX",
+    "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_PATHS", "ZEEBE_NS", "FORM_KEY_PREFIX", "load_problems",
 ]
 
 # Caps. A real procedure diagram (with its drawing) is tens of KB, a few hundred elements, depth < 12.
@@ -50,6 +50,43 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 FORM_KEY_PREFIX = "camunda-forms:bpmn:"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "zeebe": ZEEBE_NS}
+
+# Other modelers' extensions (see _Checker._check_extensions). Camunda 7 (and its forks Activiti / Flowable, same
+# attribute names), Camunda 8 (Zeebe), Signavio.
+CAMUNDA_NAMESPACES = {CAMUNDA_NS, "http://activiti.org/bpmn", "http://flowable.org/bpmn"}
+SIGNAVIO_NAMESPACES = {"http://www.signavio.com"}
+# zeebe:userTask only marks a Camunda-8.5+ "Zeebe user task"; zeebe:versionTag is a label; properties are metadata.
+ZEEBE_IGNORED = {"userTaskForm", "formDefinition", "properties", "property", "userTask", "versionTag"}
+ZEEBE_REFUSED = {
+    "taskDefinition": "a Camunda 8 job worker (service) definition; service tasks are not allowed",
+    "ioMapping": "a Camunda 8 input/output mapping (FEEL); MotCua does not map variables",
+    "executionListeners": "a Camunda 8 execution listener (code run by a job worker)",
+    "taskListeners": "a Camunda 8 task listener (code run by a job worker)",
+    "script": "a Camunda 8 script; scripts are not allowed",
+    "calledElement": "a Camunda 8 call activity target; call activities are not supported",
+    "assignmentDefinition": "a Camunda 8 assignment; the lane (ROLE@PLACE) decides who does the step",
+    "taskSchedule": "a Camunda 8 due date; use allocation_days / allocation_hours",
+    "subscription": "a Camunda 8 message subscription (FEEL correlation); use a signal event",
+    "loopCharacteristics": "a Camunda 8 multi-instance definition (FEEL); use bpmn:multiInstanceLoopCharacteristics",
+    "calledDecision": "a Camunda 8 DMN decision; business rule tasks are not supported",
+}
+CAMUNDA_IGNORED = {"properties", "property"}  # generic key/value metadata: not read by any engine on its own
+CAMUNDA_REFUSED = {
+    "executionListener": "a Camunda 7 execution listener (a script or Java code)",
+    "taskListener": "a Camunda 7 task listener (a script or Java code)",
+    "script": "a Camunda 7 script; scripts are not allowed",
+    "inputOutput": "a Camunda 7 input/output mapping; MotCua does not map variables",
+    "connector": "a Camunda 7 connector (a call to another system)",
+    "field": "a Camunda 7 field injection into Java code",
+    "formData": "a Camunda 7 generated form; use a form-js form (zeebe:userTaskForm, see the README)",
+    "in": "a Camunda 7 call activity variable mapping; call activities are not supported",
+    "out": "a Camunda 7 call activity variable mapping; call activities are not supported",
+    "failedJobRetryTimeCycle": "a Camunda 7 job retry setting; MotCua does not run jobs",
+    "errorEventDefinition": "a Camunda 7 external-task error mapping",
+}
+CAMUNDA_CODE_ATTRIBUTES = {"class", "delegateExpression", "expression", "resultVariable", "topic", "type",
+                           "decisionRef", "calledElement"}
+SIGNAVIO_IGNORED = {"signavioMetaData", "signavioDiagramMetaData", "signavioLabel", "signavioType"}
 
 UNITS = ("working_days", "calendar_days", "same_day")
 DOCTYPE_MESSAGE = "DOCTYPE declarations are not allowed (XXE / entity expansion)"
@@ -137,6 +174,18 @@ def compile_bpmn(xml: bytes, filename="<upload>", known_department_kinds=None) -
     if problems:
         raise BpmnInvalid(problems)
     return compiled
+
+
+def load_problems(xml) -> list[Problem]:
+    """Only the hardened loader's verdict: [] when the bytes are a well-formed, safe BPMN document (whatever its
+    modelling problems), else the one problem why not (too big, not UTF-8, not XML, DOCTYPE/entities, too deep,
+    not bpmn:definitions). The studio stores a draft only when this is empty: never keep hostile XML."""
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    if not isinstance(xml, (bytes, bytearray, memoryview)):
+        return [Problem(None, None, f"expected the BPMN file as bytes, got {type(xml).__name__}")]
+    _tree, problems = _load_tree(bytes(xml))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -312,6 +361,7 @@ class _Checker:
         process = self.process
         self._check_nodes(process)
         self._check_scripts(process)
+        self._check_extensions(process)
         self._check_flows(process)
         self._check_gateways(process)
         self._check_expressions(process)
@@ -384,6 +434,63 @@ class _Checker:
             self.add(script, f"{_short(script.tag)} on {_label(owner) if owner is not None else 'an element'}: "
                              f"scripts are not allowed; use a whitelisted function in a condition or timer",
                      element_id=owner.get("id") if owner is not None else None)
+
+    def _check_extensions(self, process):
+        """Other modelers' extensions (README, BPMN conventions): SpiffWorkflow ignores them all, so one that would
+        change execution elsewhere (listeners, scripts, I/O mappings, connectors, job workers, generated forms)
+        would silently not run here: refused, naming the element. Known documentation-only extensions are ignored;
+        an extension element of any other namespace is refused, since we cannot tell whether it matters."""
+        for element in process.iter():
+            tag = element.tag
+            if not isinstance(tag, str):
+                continue
+            parent = element.getparent()
+            if element is not process and parent is not None and (
+                    not parent.tag.startswith(f"{{{BPMN_NS}}}") or _local(parent) in ("documentation", "text")):
+                continue  # the content of an extension element, or markup in a text, is judged with its holder
+            if not tag.startswith("{"):
+                self._refuse_extension(element, f"element <{tag}> has no namespace")
+                continue
+            uri, local = tag[1:].split("}", 1)
+            if uri == BPMN_NS:
+                self._check_engine_attributes(element)
+                continue
+            if uri == SPIFF_NS:
+                continue  # our own convention; scripts are refused by _check_scripts
+            if uri == ZEEBE_NS:
+                if local in ZEEBE_IGNORED:
+                    continue
+                reason = ZEEBE_REFUSED.get(local, "a Camunda 8 (Zeebe) extension MotCua does not run")
+            elif uri in CAMUNDA_NAMESPACES:
+                if local in CAMUNDA_IGNORED:
+                    continue
+                reason = CAMUNDA_REFUSED.get(local, "a Camunda 7 extension MotCua does not run")
+            elif uri in SIGNAVIO_NAMESPACES:
+                if local in SIGNAVIO_IGNORED:
+                    continue
+                reason = "a Signavio extension that is not documentation-only; MotCua does not run it"
+            else:
+                reason = (f"an extension of namespace {uri!r}, which MotCua does not know: it cannot tell whether it "
+                          f"changes execution; remove it")
+            self._refuse_extension(element, f"{_short(tag)} is {reason}")
+
+    def _refuse_extension(self, element, message):
+        owner = _owner(element)
+        where = f" on {_label(owner)}" if owner is not None else ""
+        self.add(element, f"{message}{where}", element_id=owner.get("id") if owner is not None else None)
+
+    def _check_engine_attributes(self, element):
+        """Camunda/Activiti/Flowable attributes that name code to run (a Java class, a delegate, a script...)."""
+        if _local(element) in REFUSED_NODES:
+            return  # the element itself is refused, with its reason
+        for name in element.attrib:
+            if not name.startswith("{"):
+                continue
+            uri, local = name[1:].split("}", 1)
+            if uri in CAMUNDA_NAMESPACES and local in CAMUNDA_CODE_ATTRIBUTES:
+                where = _label(element) if element.get("id") else "an element"
+                self.add(element, f"{_short(name)}={element.get(name)!r} on {where} names code to run; MotCua runs "
+                                  f"no code from diagrams (use a whitelisted function in a condition or timer)")
 
     def _check_flows(self, process):
         for flow in process.findall("bpmn:sequenceFlow", NS):

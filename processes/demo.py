@@ -124,6 +124,8 @@ def seed_units_and_officials(password=DEMO_PASSWORD):
         ("cv.kthh", "Đặng Văn Hạ", [(departments["urban"], Role.SPECIALIST)]),
         ("tp.kthh", "Bùi Thị Tầng", [(departments["urban"], Role.UNIT_LEADER)]),
         ("thietke", "Ngô Văn Quy", [(district, Role.PROCESS_DESIGNER)]),
+        # a second designer: with MOTCUA_DEPLOY_APPROVAL=1 a draft goes live only when another designer approves it
+        ("thietke2", "Trịnh Thị Duyệt", [(district, Role.PROCESS_DESIGNER)]),
         ("thanhtra", "Dương Thị Sát", [(province, Role.AUDITOR)]),
         ("quantri", "Lý Văn Trị", [(district, Role.UNIT_ADMIN)]),
         # the unit admin of one commune (issue 4: officials, roles, substitutes, office hours of xã Hiệp Đức)

@@ -119,8 +119,9 @@ def _step_due(calendar, given_at, task):
     return None, None
 
 
-def sync_work_items(dossier, instance, now, actor):
-    """Makes the open work items mirror the engine's ready user tasks; applies legal extensions of new steps."""
+def sync_work_items(dossier, instance, now, actor, *, apply_extensions=True):
+    """Makes the open work items mirror the engine's ready user tasks; applies legal extensions of new steps (not when
+    apply_extensions is False: a migration to another version leaves the statutory due time as it is)."""
     from . import statutory
 
     ready = {task.task_id: task for task in instance.ready_tasks()}
@@ -150,7 +151,7 @@ def sync_work_items(dossier, instance, now, actor):
         DossierParticipant.objects.get_or_create(dossier=dossier, unit=unit)
         created.append(item)
         statutory.on_step_assigned(dossier, item, now)
-        if task.legal_extension_days:
+        if task.legal_extension_days and apply_extensions:
             extended = True
             extension = Decimal(task.legal_extension_days)
             receiving_calendar = calendar_for_unit(dossier.receiving_unit)
