@@ -19,6 +19,9 @@ VENDOR=(
   "@bpmn-io/form-js/dist/assets/form-js.css   form-js.css"
   "@bpmn-io/form-js/LICENSE                   form-js.LICENSE.txt"
 )
+# The designer studio's bundle, built (not copied) by esbuild from webui/static_src/ (build.mjs): bpmn-js Modeler,
+# its properties panel, bpmnlint's recommended rules pre-compiled, form-js's editor; and their CSS and licences.
+STUDIO=(studio.bundle.js studio.bundle.css studio.bundle.LICENSES.txt)
 STAMP=node_modules/.motcua-npm-ci.stamp
 
 log() { echo "build_assets: $*"; }
@@ -27,6 +30,9 @@ log() { echo "build_assets: $*"; }
 use_committed() {
   for row in "${VENDOR[@]}"; do
     read -r _ name <<<"$row"
+    [ -s "$DEST/$name" ] || { echo "build_assets: ERROR: $1, and $DEST/$name is not there" >&2; exit 1; }
+  done
+  for name in "${STUDIO[@]}"; do
     [ -s "$DEST/$name" ] || { echo "build_assets: ERROR: $1, and $DEST/$name is not there" >&2; exit 1; }
   done
   log "$1; using the committed files in $DEST"
@@ -48,3 +54,9 @@ for row in "${VENDOR[@]}"; do
     log "copied node_modules/$src -> $DEST/$name"
   fi
 done
+
+# The studio bundle: rebuilt when a source or the lock is newer than it (esbuild's output is deterministic).
+if [ ! -s "$DEST/studio.bundle.js" ] || [ -n "$(find webui/static_src package-lock.json -newer "$DEST/studio.bundle.js" -print -quit)" ]; then
+  node webui/static_src/build.mjs "$DEST"
+  log "built $DEST/studio.bundle.js and studio.bundle.css (esbuild, webui/static_src)"
+fi

@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("webui.urls_documents")),
     path("", include("webui.urls_admin")),
     path("", include("webui.urls_studio")),
+    path("", include("webui.urls_audit")),
 ]

@@ -15,7 +15,7 @@ LOCALE = REPO / "webui" / "locale" / "en" / "LC_MESSAGES"
 def test_npm_dependencies_are_pinned_and_locked():
     package = json.loads((REPO / "package.json").read_text())
     lock = json.loads((REPO / "package-lock.json").read_text())
-    for name, version in package["dependencies"].items():
+    for name, version in {**package["dependencies"], **package.get("devDependencies", {})}.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned to an exact version: {version}"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
     assert "/node_modules/" in (REPO / ".gitignore").read_text().split()
@@ -28,6 +28,36 @@ def test_vendor_files_are_the_locked_packages_files():
     version = json.loads((installed / "package.json").read_text())["version"]
     assert version == json.loads((REPO / "package.json").read_text())["dependencies"]["htmx.org"]
     assert (installed / "dist" / "htmx.min.js").read_bytes() == (VENDOR / "htmx.min.js").read_bytes()
+
+
+STUDIO_PACKAGES = ["bpmn-js", "bpmn-js-properties-panel", "@bpmn-io/properties-panel", "bpmnlint", "bpmn-js-bpmnlint",
+                   "@bpmn-io/form-js"]
+
+
+def test_studio_bundle_is_built_from_the_locked_packages(tmp_path):
+    """vendor/studio.bundle.{js,css} are esbuild's output of webui/static_src with the locked packages: the banner
+    names their versions, and building again gives the same bytes (a stale committed bundle fails here)."""
+    package = json.loads((REPO / "package.json").read_text())
+    wanted = " ".join(f"{name}@{package['dependencies'][name]}" for name in STUDIO_PACKAGES)
+    js = (VENDOR / "studio.bundle.js").read_bytes()
+    css = (VENDOR / "studio.bundle.css").read_bytes()
+    assert len(js) > 1_000_000 and len(css) > 100_000
+    for built in (js, css):
+        banner = built.split(b"\n", 1)[0].decode()
+        assert f"bundle: {wanted};" in banner, banner
+        assert f"esbuild@{package['devDependencies']['esbuild']}" in banner
+    for name in STUDIO_PACKAGES:
+        installed = json.loads((REPO / "node_modules" / name / "package.json").read_text())["version"]
+        assert installed == package["dependencies"][name], name
+    licenses = (VENDOR / "studio.bundle.LICENSES.txt").read_text()
+    assert f"==== bpmn-js@{package['dependencies']['bpmn-js']} ====" in licenses
+    # the CSS is self-contained: no font or image fetched from anywhere (all inline)
+    assert not re.search(rb"url\(\s*(?!['\"]?data:)", css)
+    subprocess.run(["node", str(REPO / "webui" / "static_src" / "build.mjs"), str(tmp_path)], check=True, cwd=REPO,
+                   timeout=120)
+    for name in ("studio.bundle.js", "studio.bundle.css", "studio.bundle.LICENSES.txt"):
+        assert (tmp_path / name).read_bytes() == (VENDOR / name).read_bytes(), \
+            f"{name} is stale: run scripts/build_assets.sh and commit webui/static/webui/vendor/"
 
 
 def test_no_page_loads_anything_from_another_site():
