@@ -41,6 +41,7 @@ from ..models import (
     WorkItemStatus,
 )
 from . import forms, statutory
+from .statutory import clean_text
 from .attachments import check_upload, store_attachment
 from .dossiers import _require_role, clean_applicant, has_role, receive_dossier, regime_for, return_result
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -115,19 +116,6 @@ def checklist_of(procedure):
 # input
 
 
-def _text(value, field, *, what, limit=MAX_TEXT, required=True):
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} phải là chuỗi", field=field)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"cần nêu {what}", field=field)
-    if len(value) > limit:
-        raise InvalidInput(f"{what} dài quá {limit} ký tự", field=field)
-    return value
-
-
 def _channel(channel):
     try:
         channel = int(channel)
@@ -192,8 +180,9 @@ def clean_missing_items(items):
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise InvalidInput("mỗi giấy tờ gồm tên và lý do", field=f"items[{i}]")
-        name = _text(item.get("name"), f"items[{i}].name", what="tên giấy tờ", limit=300)
-        reason = _text(item.get("reason"), f"items[{i}].reason", what=f"lý do yêu cầu bổ sung '{name}'", limit=500)
+        name = clean_text(item.get("name"), f"items[{i}].name", what="tên giấy tờ", limit=300)
+        reason = clean_text(item.get("reason"), f"items[{i}].reason", what=f"lý do yêu cầu bổ sung '{name}'",
+                            limit=500)
         copies = item.get("copies", 1)
         if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= 99:
             raise InvalidInput("số bản là số nguyên từ 1 đến 99", field=f"items[{i}].copies")
@@ -216,7 +205,7 @@ def clean_refusal_reasons(reasons):
         raise InvalidInput("cần nêu lý do từ chối", field="reasons")
     if len(reasons) > MAX_REASONS:
         raise InvalidInput(f"tối đa {MAX_REASONS} lý do", field="reasons")
-    return [_text(r, f"reasons[{i}]", what="lý do từ chối") for i, r in enumerate(reasons)]
+    return [clean_text(r, f"reasons[{i}]", what="lý do từ chối") for i, r in enumerate(reasons)]
 
 
 def clean_amount(amount):
@@ -383,8 +372,8 @@ def record_fee(*, code, amount, description, receipt_number="", status, actor):
     portal's status 6 (awaiting_fee) until every waiting fee is paid; the status it had is kept in the event. The
     statutory clock is not paused (awaiting_fee is an open status the clock runs in)."""
     amount = clean_amount(amount)
-    description = _text(description, "description", what="nội dung khoản phí, lệ phí", limit=300)
-    receipt_number = _text(receipt_number, "receipt_number", what="số biên lai", limit=60, required=False)
+    description = clean_text(description, "description", what="nội dung khoản phí, lệ phí", limit=300)
+    receipt_number = clean_text(receipt_number, "receipt_number", what="số biên lai", limit=60, required=False)
     if status not in FeeStatus.values:
         raise InvalidInput("trạng thái phải là 'đã nộp' hoặc 'chờ nộp'", field="status")
     if status == FeeStatus.PAID and amount > 0 and not receipt_number:
@@ -434,7 +423,7 @@ def _status_after_fees(dossier):
 def mark_fee_paid(*, fee_id, receipt_number, actor):
     """A waiting fee is paid: with its receipt number. When none is waiting any more the dossier goes back to the
     status it had (kept in the fee_recorded event)."""
-    receipt_number = _text(receipt_number, "receipt_number", what="số biên lai", limit=60, required=False)
+    receipt_number = clean_text(receipt_number, "receipt_number", what="số biên lai", limit=60, required=False)
     row = FeePayment.objects.filter(pk=fee_id).values("dossier__code").first()
     if row is None:
         raise NotFound("không có khoản phí, lệ phí này", field="fee")
@@ -470,7 +459,7 @@ def return_at_counter(*, code, actor, collector, representative_name="", represe
             raise NotFound(f"không có hồ sơ {code}", field="code")
         return return_result(code=code, actor=actor, collected_by=dossier.applicant.full_name)
     if collector == "representative":
-        name = _text(representative_name, "representative_name", what="họ tên người được ủy quyền", limit=150)
+        name = clean_text(representative_name, "representative_name", what="họ tên người được ủy quyền", limit=150)
         try:
             return return_result(code=code, actor=actor, collected_by=name,
                                  representative_id_number=str(representative_id_number or "").strip())

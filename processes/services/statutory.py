@@ -521,12 +521,19 @@ def fire_step_overrun(dossier, timer, now):
 # input
 
 
-def _clean_text(value, field, *, what="nội dung", limit=MAX_TEXT):
-    if not isinstance(value, str) or not value.strip():
+def clean_text(value, field, *, what="nội dung", limit=MAX_TEXT, required=True):
+    """A free-text input of a service, stripped; InvalidInput naming `field` when missing (if required), not a string
+    or longer than `limit`. Shared by the statutory clock and the reception desk."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} phải là chuỗi", field=field)
+    value = value.strip()
+    if required and not value:
         raise InvalidInput(f"cần nêu {what}", field=field)
     if len(value) > limit:
         raise InvalidInput(f"{what} dài quá {limit} ký tự", field=field)
-    return value.strip()
+    return value
 
 
 def clean_supplement_items(items):
@@ -541,7 +548,7 @@ def clean_supplement_items(items):
             item = {"name": item}
         if not isinstance(item, dict):
             raise InvalidInput("mỗi giấy tờ là một đối tượng {name, kind, quantity}", field=where)
-        name = _clean_text(item.get("name"), f"{where}.name", what="tên giấy tờ", limit=300)
+        name = clean_text(item.get("name"), f"{where}.name", what="tên giấy tờ", limit=300)
         kind = item.get("kind") or SUPPLEMENT_KINDS[0]
         if kind not in SUPPLEMENT_KINDS:
             raise InvalidInput(f"loại bản phải là một trong: {', '.join(SUPPLEMENT_KINDS)}", field=f"{where}.kind")
@@ -562,7 +569,7 @@ def clean_reasons(reasons):
         raise InvalidInput("cần nêu lý do", field="reasons")
     if len(reasons) > MAX_REASONS:
         raise InvalidInput(f"tối đa {MAX_REASONS} lý do", field="reasons")
-    return [_clean_text(r, f"reasons[{i}]", what="lý do") for i, r in enumerate(reasons)]
+    return [clean_text(r, f"reasons[{i}]", what="lý do") for i, r in enumerate(reasons)]
 
 
 def _clean_datetime(value, field):
@@ -678,7 +685,7 @@ def file_explanation(item_id, actor, reason, new_appointment):
     recorded beside the statutory due time (which never changes); the citizen and the one-stop desk are notified; an
     APPOINTMENT_DUE timer is armed at the new appointment. Filed after the apology deadline → flagged; a second
     explanation in the same run of the clock (the appointment passed too) → reappointed_more_than_once."""
-    reason = _clean_text(reason, "reason", what="lý do chậm trễ")
+    reason = clean_text(reason, "reason", what="lý do chậm trễ")
     new_appointment = _clean_datetime(new_appointment, "new_appointment")
     dossier, item = _lock_explain_item(item_id)
     from .dossiers import _require_open, step_result
@@ -760,7 +767,7 @@ def request_supplementation(code, actor, items, reason):
     Step allocations are left running: the step clock is internal (form 05 judges the hand-over as it happened),
     so a step that waited on the citizen may show as late on the control sheet while the dossier is not."""
     items = clean_supplement_items(items)
-    reason = _clean_text(reason, "reason", what="lý do yêu cầu bổ sung")
+    reason = clean_text(reason, "reason", what="lý do yêu cầu bổ sung")
     dossier = _lock_dossier(code)
     _require_state(dossier, (DossierStatus.RECEIVED, DossierStatus.PROCESSING), "yêu cầu bổ sung")
     role, unit = _context_holding_step(dossier, actor, (Role.RECEPTION, Role.SPECIALIST), "yêu cầu bổ sung hồ sơ",
@@ -889,7 +896,7 @@ def refuse_dossier(code, actor, reasons):
 def withdraw_dossier(code, actor, reason):
     """Withdrawal at the citizen's request ends the dossier: status withdrawn (portal 7), outcome 'withdrawn'; its
     timers and open items are cancelled. A withdrawal is not judged on time or late."""
-    reason = _clean_text(reason, "reason", what="lý do rút hồ sơ")
+    reason = clean_text(reason, "reason", what="lý do rút hồ sơ")
     dossier = _lock_dossier(code)
     _require_state(dossier, OPEN_STATUSES, "rút hồ sơ")
     role, unit = _context_holding_step(dossier, actor, (Role.RECEPTION, Role.UNIT_LEADER, Role.SIGNING_LEADER),
