@@ -18,6 +18,15 @@ VENDOR=(
   "@bpmn-io/form-js/dist/form-viewer.umd.js   form-viewer.umd.js"
   "@bpmn-io/form-js/dist/assets/form-js.css   form-js.css"
   "@bpmn-io/form-js/LICENSE                   form-js.LICENSE.txt"
+  # bpmn-js's navigated viewer (pan and zoom, no editing) for the auditors' dossier diagram and the step heatmap,
+  # shipped by bpmn-js as a UMD bundle (global BpmnJS); its CSS and the BPMN icon font it uses.
+  "bpmn-js/dist/bpmn-navigated-viewer.production.min.js  bpmn-navigated-viewer.min.js"
+  "bpmn-js/dist/assets/diagram-js.css                    diagram-js.css"
+  "bpmn-js/dist/assets/bpmn-js.css                       bpmn-js.css"
+  "bpmn-js/LICENSE                                       bpmn-js.LICENSE.txt"
+  # Chart.js for the leaders' dashboard charts (UMD bundle, global Chart).
+  "chart.js/dist/chart.umd.min.js  chart.umd.min.js"
+  "chart.js/LICENSE.md             chart.js.LICENSE.txt"
 )
 # The designer studio's bundle, built (not copied) by esbuild from webui/static_src/ (build.mjs): bpmn-js Modeler,
 # its properties panel, bpmnlint's recommended rules pre-compiled, form-js's editor; and their CSS and licences.
