@@ -79,3 +79,30 @@ class NewProcedureForm(forms.Form):
         return {"code": data["code"], "name": data["name"], "field": data["field"], "level": data["level"],
                 "statutory_limit": str(data["statutory_limit"]), "statutory_unit": data["statutory_unit"],
                 "fee": data["fee"]}
+
+
+class MigrationForm(forms.Form):
+    """Which open dossiers move from one version to another: all of the source version's, or the codes listed."""
+
+    from_version = forms.TypedChoiceField(label=_("Từ phiên bản"), coerce=int)
+    to_version = forms.TypedChoiceField(label=_("Sang phiên bản"), coerce=int)
+    dossiers = forms.CharField(
+        label=_("Chỉ các hồ sơ"), required=False, max_length=60000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Mã hồ sơ, cách nhau bởi dấu phẩy hoặc xuống dòng; để trống: mọi hồ sơ đang xử lý của phiên bản nguồn."))
+
+    def __init__(self, *args, numbers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(n, f"v{n}") for n in numbers]
+        self.fields["from_version"].choices = choices
+        self.fields["to_version"].choices = choices
+
+    def clean_dossiers(self):
+        codes = [c for c in (part.strip() for part in self.cleaned_data["dossiers"].replace(",", "\n").split())
+                 if c]
+        return codes or None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_version") and data.get("from_version") == data.get("to_version"):
+            self.add_error("to_version", _("Phiên bản đích phải khác phiên bản nguồn."))
+        return data

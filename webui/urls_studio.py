@@ -14,5 +14,6 @@ urlpatterns = [
     path("studio/drafts/<item_id:draft_id>/xml/", v.draft_xml, name="studio-draft-xml"),
     path("studio/drafts/<item_id:draft_id>/<str:action>/", v.draft_action, name="studio-draft-action"),
     path("studio/procedures/<slug:code>/diff/", v.diff, name="studio-diff"),
+    path("studio/procedures/<slug:code>/migrate/", v.migrate, name="studio-migrate"),
     path("studio/procedures/<slug:code>/versions/<item_id:number>/xml/", v.version_xml, name="studio-version-xml"),
 ]

@@ -7,26 +7,30 @@ condition checker the properties panel calls as the designer types.
 Thin: each action calls one function of processes.services.studio. Every URL is for process designers only
 (role process_designer in any unit): anyone else gets 403, before anything is looked up."""
 import json
+from datetime import datetime
 from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from processes.models import DraftStatus, Field, Membership, Procedure, ProcessDraft, Role
+from engine.calendar import VN_TZ
+from processes.models import OPEN_STATUSES, Dossier, DraftStatus, Field, Membership, Procedure, ProcessDraft, Role
+from processes.services import migration as migration_services
 from processes.services import studio as studio_services
 from processes.services.errors import ServiceError
 from processes.services.routing import known_department_kinds
 
 from . import labels
 from .auth import official_required
-from .forms_studio import NewDraftForm, NewProcedureForm
+from .forms_studio import MigrationForm, NewDraftForm, NewProcedureForm
 from .views import actor_of
 
 ROUTING_ROLES = [Role.RECEPTION, Role.SPECIALIST, Role.UNIT_LEADER, Role.SIGNING_LEADER]
@@ -80,8 +84,13 @@ def _home_context(form, procedure_form=None):
     procedures = list(Procedure.objects.order_by("name").prefetch_related(
         Prefetch("versions", to_attr="version_list"),
         Prefetch("drafts", queryset=open_drafts, to_attr="open_drafts")))
+    open_counts = dict(Dossier.objects.filter(status__in=OPEN_STATUSES).values("version_id")
+                       .annotate(n=Count("pk")).values_list("version_id", "n"))
     for p in procedures:
         p.version_list = sorted(p.version_list, key=lambda v: -v.number)
+        for v in p.version_list:
+            v.open_dossiers = open_counts.get(v.pk, 0)
+        p.migratable = len(p.version_list) > 1 and any(v.open_dossiers for v in p.version_list[1:])
     return {"procedures": procedures, "form": form, "approval": studio_services.approval_required(),
             "procedure_form": procedure_form or _new_procedure_form(), "procedure_form_open": procedure_form is not None}
 
@@ -171,6 +180,7 @@ def _editor_labels():
         "saved_with_problems": _("Đã lưu, còn lỗi cần sửa trước khi triển khai."),
         "save_failed": _("Không lưu được (mã {status})."), "network_error": _("Mất kết nối tới máy chủ: chưa lưu."),
         "unsaved": _("Có thay đổi chưa lưu."), "import_failed": _("Không mở được sơ đồ"),
+        "laid_out": _("Tệp không có hình vẽ sơ đồ: MotCua đã tự dàn trang; hãy lưu để giữ hình vẽ."),
     }
 
 
@@ -297,21 +307,141 @@ def check_condition(request):
     return JsonResponse({"message": studio_services.check_condition(request.GET.get("expression", ""))})
 
 
+DIFF_FIELDS = {
+    "type": _lazy("Loại"), "name": _lazy("Tên"), "lane": _lazy("Làn (vai trò@nơi)"), "properties": _lazy("Thuộc tính"),
+    "conditions": _lazy("Điều kiện rẽ nhánh"), "default": _lazy("Nhánh mặc định"), "form": _lazy("Biểu mẫu"),
+    "forms": _lazy("Biểu mẫu của quy trình"), "incoming": _lazy("Luồng vào"), "outgoing": _lazy("Luồng ra"),
+    "source": _lazy("Từ"), "target": _lazy("Tới"), "condition": _lazy("Điều kiện"), "documentation": _lazy("Mô tả"),
+    "definitions": _lazy("Định nghĩa sự kiện"), "attached_to": _lazy("Gắn vào bước"),
+    "cancel_activity": _lazy("Ngắt bước"), "flow_nodes": _lazy("Các phần tử trong làn"),
+}
+DIFF_TYPES = {
+    "userTask": _lazy("Bước xử lý"), "task": _lazy("Bước"), "manualTask": _lazy("Bước thủ công"),
+    "serviceTask": _lazy("Bước tự động"), "scriptTask": _lazy("Bước tính toán"), "sequenceFlow": _lazy("Luồng"),
+    "exclusiveGateway": _lazy("Rẽ nhánh"), "parallelGateway": _lazy("Song song"), "startEvent": _lazy("Bắt đầu"),
+    "endEvent": _lazy("Kết thúc"), "boundaryEvent": _lazy("Sự kiện gắn bước"), "lane": _lazy("Làn"),
+    "intermediateCatchEvent": _lazy("Sự kiện chờ"), "process": _lazy("Quy trình"),
+}
+
+
+def _readable(result):
+    """Labels for the diff's element types and fields, in the page's language."""
+    for group in ("added", "removed", "changed"):
+        for element in result[group]:
+            element["type_label"] = DIFF_TYPES.get(element["type"], element["type"])
+            for row in element.get("rows", ()):
+                row["label"] = DIFF_FIELDS.get(row["field"], row["field"])
+    return result
+
+
 @designer_required
 @require_GET
 def diff(request, code):
+    """Two versions (?a=&b=), or an open draft against the version it was made from (?draft=)."""
     procedure = Procedure.objects.filter(code=code).first()
     if procedure is None:
         raise Http404
     numbers = list(procedure.versions.order_by("-number").values_list("number", flat=True))
+    draft = None
+    if request.GET.get("draft"):
+        draft = procedure.drafts.filter(pk=request.GET["draft"]).first() if request.GET["draft"].isdigit() else None
+        if draft is None:
+            raise Http404(_("Không có bản nháp này."))
     a = request.GET.get("a") or (numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else ""))
     b = request.GET.get("b") or (numbers[0] if numbers else "")
     result, error, status = None, None, 200
     if numbers:
         try:
-            result = studio_services.version_diff(code, a, b)
+            result = _readable(studio_services.draft_diff(draft.pk) if draft
+                               else studio_services.version_diff(code, a, b))
         except ServiceError as exc:
             error, status = exc.message, exc.status_code
     return render(request, "webui/studio_diff.html", {
         "procedure": procedure, "numbers": numbers, "a": str(a), "b": str(b), "diff": result, "error": error,
+        "draft": draft,
     }, status=status)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# migrating running dossiers
+
+
+def _open_by_version(procedure):
+    rows = (Dossier.objects.filter(procedure=procedure, status__in=OPEN_STATUSES).values("version__number")
+            .annotate(n=Count("pk")).order_by("-version__number"))
+    return {row["version__number"]: row["n"] for row in rows}
+
+
+def _migration_form(procedure, data=None):
+    numbers = list(procedure.versions.order_by("-number").values_list("number", flat=True))
+    initial = {}
+    if len(numbers) > 1:
+        open_counts = _open_by_version(procedure)
+        older = [n for n in numbers[1:] if open_counts.get(n)]
+        initial = {"from_version": older[0] if older else numbers[1], "to_version": numbers[0]}
+    return MigrationForm(data, numbers=numbers, initial=initial), numbers
+
+
+@designer_required
+def migrate(request, code):
+    """GET: the open dossiers per version and the form. POST action=plan: the dry run's report, with the button that
+    runs it for real (the same choices); action=run: the migration, dossier by dossier, and its report."""
+    procedure = Procedure.objects.filter(code=code).first()
+    if procedure is None:
+        raise Http404
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    form, numbers = _migration_form(procedure, request.POST if request.method == "POST" else None)
+    report, status = None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action not in ("plan", "run"):
+            form.add_error(None, _("Hãy chọn chạy thử hoặc chuyển."))
+            status = 400
+        elif not form.is_valid():
+            status = 400
+        else:
+            data = form.cleaned_data
+            try:
+                report = migration_services.migrate_dossiers(
+                    procedure_code=procedure.code, from_version=data["from_version"],
+                    to_version=data["to_version"], actor=actor_of(request), dossier_codes=data["dossiers"],
+                    dry_run=action == "plan")
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = exc.status_code
+            else:
+                _describe(report, procedure)
+                if action == "run":
+                    messages.success(request, _("Đã chuyển %(n)s hồ sơ sang phiên bản %(v)s.")
+                                     % {"n": report["summary"]["migrated"], "v": report["to_version"]})
+    return render(request, "webui/studio_migrate.html", {
+        "procedure": procedure, "form": form, "numbers": numbers, "report": report,
+        "open_counts": sorted(_open_by_version(procedure).items(), reverse=True),
+    }, status=status)
+
+
+def _describe(report, procedure):
+    """Step names of both versions for the report's ids."""
+    names = {}
+    for version in procedure.versions.filter(number__in=[report["from_version"], report["to_version"]]):
+        for step in version.steps or []:
+            names.setdefault(step["bpmn_id"], step.get("name") or step["bpmn_id"])
+    report["step_names"] = names
+    for entry in report["dossiers"]:
+        plan = entry.get("plan") or {}
+        entry["reset_names"] = [s.get("name") or s["bpmn_id"] for s in plan.get("reset", [])]
+        entry["ready_after_names"] = [s.get("name") or s["bpmn_id"] for s in plan.get("ready_after", [])]
+        entry["timers"] = [_local(t) for t in entry.get("timers") or []]
+        entry["timers_planned"] = [f"{s.get('name') or s['bpmn_id']}: {_local(s['due_at'])}" if s.get("due_at")
+                                   else (s.get("name") or s["bpmn_id"]) for s in plan.get("timers_after", [])]
+        items = entry.get("work_items") or {}
+        entry["items"] = {k: [names.get(i, i) for i in items.get(k, [])] for k in ("kept", "cancelled", "created")}
+
+
+def _local(iso):
+    """An ISO time of the report as dd/mm/yyyy HH:MM in Vietnam's time."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    except (TypeError, ValueError):
+        return iso or ""

@@ -663,7 +663,27 @@ def version_diff(procedure_code, a, b):
     canonical form of each element (type, name, lane, properties, condition(s), default flow, form, incoming and
     outgoing flows, source/target, event definitions, documentation); the drawing (bpmndi) is ignored."""
     va, vb = _version(procedure_code, a, "a"), _version(procedure_code, b, "b")
-    ea, eb = _canonical_elements(va.bpmn_xml), _canonical_elements(vb.bpmn_xml)
+    return {"procedure": procedure_code, "a": va.number, "b": vb.number, **_diff(va.bpmn_xml, vb.bpmn_xml)}
+
+
+def draft_diff(draft_id):
+    """What a draft changes in the version it was made from (or the latest version when it was made from a template
+    or a file): the same lists as version_diff, "b" being the draft. For whoever approves or deploys it."""
+    draft = ProcessDraft.objects.select_related("procedure", "based_on").filter(pk=draft_id).first()
+    if draft is None:
+        raise NotFound("không có bản nháp này", field="draft")
+    base = draft.based_on or draft.procedure.versions.order_by("-number").first()
+    if base is None:
+        raise NotFound(f"thủ tục {draft.procedure.code} chưa có phiên bản nào để so sánh", field="draft")
+    try:
+        elements = _diff(base.bpmn_xml, draft.bpmn_xml)
+    except etree.XMLSyntaxError:
+        raise InvalidInput("bản nháp không phải XML hợp lệ: sửa và lưu lại trước khi so sánh", field="bpmn") from None
+    return {"procedure": draft.procedure.code, "a": base.number, "b": None, "draft": draft.pk, **elements}
+
+
+def _diff(xml_a, xml_b):
+    ea, eb = _canonical_elements(xml_a), _canonical_elements(xml_b)
 
     def brief(e, element_id):
         return {"id": element_id, "type": e["type"], "name": e["name"]}
@@ -675,13 +695,75 @@ def version_diff(procedure_code, a, b):
             continue
         keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         changed.append({**brief(after, element_id), "fields": keys,
-                        "before": {k: before.get(k) for k in keys}, "after": {k: after.get(k) for k in keys}})
+                        "before": {k: before.get(k) for k in keys}, "after": {k: after.get(k) for k in keys},
+                        "rows": _diff_rows(before, after, keys)})
     return {
-        "procedure": procedure_code, "a": va.number, "b": vb.number,
         "added": [brief(eb[i], i) for i in sorted(set(eb) - set(ea))],
         "removed": [brief(ea[i], i) for i in sorted(set(ea) - set(eb))],
         "changed": changed,
     }
+
+
+def _diff_rows(before, after, keys):
+    """The changed values as rows a person reads: [{"field", "key", "before", "after"}], where a dictionary (the
+    properties, a gateway's conditions, a form's components by key) gives one row per entry that differs and every
+    value is text ("" when absent)."""
+    rows = []
+    for field in keys:
+        a, b = before.get(field), after.get(field)
+        if field in ("form", "forms") or isinstance(a, dict) or isinstance(b, dict):
+            a, b = _as_entries(field, a), _as_entries(field, b)
+            for key in sorted(set(a) | set(b), key=str):
+                if a.get(key) != b.get(key):
+                    rows.append({"field": field, "key": key, "before": a.get(key, ""), "after": b.get(key, "")})
+        else:
+            rows.append({"field": field, "key": "", "before": _as_text(a), "after": _as_text(b)})
+    return rows
+
+
+def _as_entries(field, value):
+    if value is None:
+        return {}
+    if field == "form":
+        return _form_entries(value)
+    if field == "forms":
+        return {form_id: _as_text(_form_entries(schema)) for form_id, schema in value.items()}
+    if not isinstance(value, dict):
+        return {"": _as_text(value)}
+    return {str(k): _as_text(v) for k, v in value.items()}
+
+
+def _form_entries(schema):
+    """A form-js schema as {component key: "type · label · required …"}; a form that is not JSON is one entry."""
+    if not isinstance(schema, dict):
+        return {"": _as_text(schema)}
+    entries = {}
+
+    def walk(components):
+        for c in components or []:
+            if not isinstance(c, dict):
+                continue
+            key = c.get("key") or c.get("id") or c.get("type") or "?"
+            validate = c.get("validate") if isinstance(c.get("validate"), dict) else {}
+            parts = [c.get("type"), c.get("label") or c.get("text")]
+            parts += [f"{k}={v}" for k, v in sorted(validate.items())]
+            if c.get("values"):
+                parts.append("/".join(str(v.get("value")) for v in c["values"] if isinstance(v, dict)))
+            entries[str(key)] = " · ".join(str(p) for p in parts if p not in (None, ""))
+            walk(c.get("components"))
+
+    walk(schema.get("components"))
+    return entries
+
+
+def _as_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_as_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
+    return str(value)
 
 
 _SKIP_CHILDREN = {"incoming", "outgoing", "extensionElements", "documentation", "conditionExpression",

@@ -28,10 +28,17 @@ def test_vendor_files_are_the_locked_packages_files():
     version = json.loads((installed / "package.json").read_text())["version"]
     assert version == json.loads((REPO / "package.json").read_text())["dependencies"]["htmx.org"]
     assert (installed / "dist" / "htmx.min.js").read_bytes() == (VENDOR / "htmx.min.js").read_bytes()
+    # every file build_assets.sh copies (the VENDOR list) is the locked package's file, committed
+    script = (REPO / "scripts" / "build_assets.sh").read_text()
+    rows = re.findall(r'^\s*"(\S+)\s+(\S+)"\s*$', script.split("VENDOR=(", 1)[1].split("\n)", 1)[0], re.M)
+    assert {name for _, name in rows} >= {"htmx.min.js", "form-viewer.umd.js", "bpmn-navigated-viewer.min.js",
+                                          "chart.umd.min.js"}
+    for source, name in rows:
+        assert (REPO / "node_modules" / source).read_bytes() == (VENDOR / name).read_bytes(), name
 
 
 STUDIO_PACKAGES = ["bpmn-js", "bpmn-js-properties-panel", "@bpmn-io/properties-panel", "bpmnlint", "bpmn-js-bpmnlint",
-                   "@bpmn-io/form-js"]
+                   "@bpmn-io/form-js", "bpmn-auto-layout"]
 
 
 def test_studio_bundle_is_built_from_the_locked_packages(tmp_path):

@@ -20,7 +20,7 @@ const compileConfig = require('bpmnlint/lib/support/compile-config');
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
 const BUNDLED = ['bpmn-js', 'bpmn-js-properties-panel', '@bpmn-io/properties-panel', 'bpmnlint', 'bpmn-js-bpmnlint',
-  '@bpmn-io/form-js'];
+  '@bpmn-io/form-js', 'bpmn-auto-layout'];
 const versions = BUNDLED.map((name) => `${name}@${pkg.dependencies[name]}`).join(' ');
 const banner = `/*! MotCua designer studio bundle: ${versions}; built by esbuild@${pkg.devDependencies.esbuild} ` +
   `from webui/static_src (scripts/build_assets.sh). Licenses: studio.bundle.LICENSES.txt */`;
@@ -33,7 +33,8 @@ writeFileSync(join(GENERATED, 'bpmnlint-config.js'), packed);
 const LICENSED = [...BUNDLED.filter((n) => n !== '@bpmn-io/form-js'), '@bpmn-io/form-js-editor', 'diagram-js',
   'preact', 'min-dash', 'min-dom', 'tiny-svg', 'moddle', 'bpmn-moddle'];
 const licenses = LICENSED.map((name) => {
-  const dir = dirname(require.resolve(`${name}/package.json`, { paths: [REPO] }));
+  // node_modules/<name> itself: some packages (bpmn-auto-layout) do not export their package.json
+  const dir = join(REPO, 'node_modules', name);
   const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
   const file = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'].map((f) => join(dir, f)).find((f) => existsSync(f));
   return `==== ${name}@${version} ====\n\n${file ? readFileSync(file, 'utf8').trim() : '(see its package.json)'}\n`;

@@ -5,6 +5,8 @@
 // the draft's revision; the server's problems come back as JSON and each is drawn on its element (a marker and an
 // overlay) and listed; a listed problem selects its element. The server is the authority, never bpmnlint.
 import BpmnModeler from 'bpmn-js/lib/Modeler';
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { layoutProcess } from 'bpmn-auto-layout';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService } from 'bpmn-js-properties-panel';
 import { SelectEntry, TextFieldEntry, isSelectEntryEdited, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
 import { h } from '@bpmn-io/properties-panel/preact';
@@ -396,27 +398,42 @@ function init() {
   if (!root) return;
   cfg = JSON.parse(document.getElementById('studio-config').textContent);
   const xml = JSON.parse(document.getElementById('studio-xml').textContent);
-  modeler = new BpmnModeler({
-    container: root.querySelector('[data-studio-canvas]'),
-    propertiesPanel: { parent: root.querySelector('[data-studio-properties]') },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, MotCuaPropertiesModule, lintModule],
-    moddleExtensions: { spiffworkflow, zeebe },
-    linting: { bpmnlint: bpmnlintConfig, active: true },
-  });
+  // A draft that is submitted, deployed or discarded is only looked at: a viewer (pan, zoom, select), no palette,
+  // no properties panel, nothing to lose on leaving.
+  const readOnly = !cfg.saveUrl;
+  if (readOnly) root.classList.add('studio-readonly');
+  modeler = readOnly
+    ? new NavigatedViewer({ container: root.querySelector('[data-studio-canvas]'), moddleExtensions: { spiffworkflow, zeebe } })
+    : new BpmnModeler({
+      container: root.querySelector('[data-studio-canvas]'),
+      propertiesPanel: { parent: root.querySelector('[data-studio-properties]') },
+      additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, MotCuaPropertiesModule, lintModule],
+      moddleExtensions: { spiffworkflow, zeebe },
+      linting: { bpmnlint: bpmnlintConfig, active: true },
+    });
+  root.dataset.mode = readOnly ? 'view' : 'edit';
   window.motcuaStudio = { modeler, save, drawProblems, formEditor: () => formEditor };
-  modeler.importXML(xml).then(() => {
+  // A file without its drawing (BPMNDI: hand-written or generated, not from a modeler) is laid out by
+  // bpmn-auto-layout, so that there is something to edit; the designer saves the drawing with the draft.
+  const drawn = /<(\w+:)?BPMNShape\b/.test(xml);
+  const laidOut = drawn ? Promise.resolve(xml) : layoutProcess(xml).catch(() => xml);
+  laidOut.then((ready) => modeler.importXML(ready)).then(() => {
     // the whole diagram, clear of the palette on the left
     const canvas = modeler.get('canvas');
     const { inner, outer } = canvas.viewbox();
-    const left = 170; // px: the palette's width and a margin
+    const left = readOnly ? 20 : 170; // px: the palette's width and a margin
     const scale = Math.min(1, (outer.width - left - 20) / inner.width, (outer.height - 60) / inner.height);
     canvas.viewbox({ x: inner.x - left / scale, y: inner.y - 30 / scale, width: outer.width / scale,
       height: outer.height / scale });
     drawProblems(cfg.problems || []);
-    modeler.on('commandStack.changed', () => {
+    if (!readOnly) modeler.on('commandStack.changed', () => {
       dirty = true;
       setStatus(L('unsaved'), 'warning');
     });
+    if (!drawn) {
+      root.dataset.laidOut = '';
+      if (!readOnly) { dirty = true; setStatus(L('laid_out'), 'warning'); }
+    }
     root.dataset.ready = '';
   }).catch((error) => {
     setStatus(`${L('import_failed')}: ${error.message}`, 'error');

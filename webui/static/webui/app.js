@@ -63,3 +63,11 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restore);
   else restore();
 })();
+
+// A button that does something hard to undo asks first (data-confirm on the submit button).
+(function () {
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+})();
