@@ -11,6 +11,8 @@ from processes.models import DraftStatus, ProcessDraft
 from processes.services import studio
 from processes.services.events import Actor
 
+from ..processes.test_studio import fixture
+from ..processes.test_studio_api import UNKNOWN_EXTENSION
 from ..processes.test_studio_samples import v1_xml, with_new_step
 from .helpers import user
 
@@ -249,16 +251,44 @@ def test_uploads_refused_with_a_clear_message_at_the_field(demo):
         (with_new_step(v1_xml()).replace("<bpmn:userTask id=\"vao_so_ho_tich\"",
                                          "<bpmn:scriptTask id=\"vao_so_ho_tich\"").encode(), ""),
     ]
+    cases += [
+        (b"\x00" * (50 * 1024 * 1024), "2 MB"),
+        (fixture("xxe.bpmn"), "DOCTYPE"),
+        (fixture("entity_bomb.bpmn"), "DOCTYPE"),
+        (UNKNOWN_EXTENSION.encode(), "Activity_kiem_tra"),
+    ]
+    drafts = ProcessDraft.objects.count()
     for content, words in cases:
         upload = SimpleUploadedFile("x.bpmn", content, content_type="application/octet-stream")
         response = client.post(reverse("webui:studio-new-draft"), {"procedure": CODE, "source": "file", "bpmn": upload})
         text = response.content.decode()
-        if response.status_code == 302:  # a script task is stored as a draft with its problem at the element
+        if response.status_code == 302:
+            # a script task or an unknown extension is stored as a draft with its problem at the element (it cannot
+            # be deployed until fixed); hostile XML never is
             newest = ProcessDraft.objects.order_by("-pk").first()
-            assert any(p["element_id"] == "vao_so_ho_tich" for p in newest.problems), newest.problems
+            where = "Activity_kiem_tra" if words == "Activity_kiem_tra" else "vao_so_ho_tich"
+            assert any(p["element_id"] == where for p in newest.problems), newest.problems
+            deployed = client.post(reverse("webui:studio-draft-action", args=[newest.pk, "deploy"]), follow=True)
+            assert ProcessDraft.objects.get(pk=newest.pk).status == DraftStatus.DRAFT
+            assert where in deployed.content.decode()
+            drafts += 1
             continue
         assert response.status_code == 400, (content[:40], response.status_code)
-        assert 'id="err-bpmn"' in text and words in text
+        assert 'id="err-bpmn"' in text and words in text, (content[:40], words)
+    assert ProcessDraft.objects.count() == drafts  # nothing hostile stored
+    # an escaping expression in a gateway is stored as a draft whose problem is at the flow, never deployed
+    upload = SimpleUploadedFile("x.bpmn", fixture("escaping_expression.bpmn"))
+    response = client.post(reverse("webui:studio-new-draft"), {"procedure": "", "source": "file", "bpmn": upload})
+    text = response.content.decode()
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 302:
+        newest = ProcessDraft.objects.order_by("-pk").first()
+        assert newest.problems and all(p["element_id"] for p in newest.problems), newest.problems
+        deployed = client.post(reverse("webui:studio-draft-action", args=[newest.pk, "deploy"]), follow=True)
+        assert ProcessDraft.objects.get(pk=newest.pk).status == DraftStatus.DRAFT
+        assert "message-error" in deployed.content.decode()
+    else:
+        assert "err-" in text
 
 
 def test_the_editor_in_english(draft):
