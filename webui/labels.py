@@ -83,6 +83,26 @@ EVENTS = {  # names of what happened ("event" context: the same words are also b
     "office_hours_changed": pgettext_lazy("event", "Đổi giờ làm việc"),
     "calendar_override_set": pgettext_lazy("event", "Điều chỉnh ngày nghỉ, ngày làm việc"),
     "calendar_override_cleared": pgettext_lazy("event", "Bỏ điều chỉnh ngày"),
+    # the designer studio (processes/services/studio.py, procedures.py, migration.py)
+    "procedure_created": pgettext_lazy("event", "Tạo thủ tục mới"),
+    "draft_created": pgettext_lazy("event", "Tạo bản nháp quy trình"),
+    "draft_saved": pgettext_lazy("event", "Lưu bản nháp quy trình"),
+    "draft_submitted": pgettext_lazy("event", "Gửi duyệt bản nháp"),
+    "draft_approved": pgettext_lazy("event", "Phê duyệt bản nháp"),
+    "draft_rejected": pgettext_lazy("event", "Trả lại bản nháp"),
+    "draft_discarded": pgettext_lazy("event", "Hủy bản nháp"),
+    "draft_deployed": pgettext_lazy("event", "Triển khai bản nháp"),
+    "version_deployed": pgettext_lazy("event", "Triển khai phiên bản quy trình"),
+    "version_migrated": pgettext_lazy("event", "Chuyển sang phiên bản quy trình khác"),
+    # signing in (processes/signals.py)
+    "signed_in": pgettext_lazy("event", "Đăng nhập"),
+    "signed_out": pgettext_lazy("event", "Đăng xuất"),
+    "sign_in_failed": pgettext_lazy("event", "Đăng nhập không thành công"),
+    "demo_simulated_fault": pgettext_lazy("event", "Lỗi giả lập (bản trình diễn)"),
+    # the admin site of the platform's operators (processes/admin.py)
+    "admin_added": pgettext_lazy("event", "Thêm dữ liệu (trang quản trị hệ thống)"),
+    "admin_changed": pgettext_lazy("event", "Sửa dữ liệu (trang quản trị hệ thống)"),
+    "admin_deleted": pgettext_lazy("event", "Xóa dữ liệu (trang quản trị hệ thống)"),
 }
 
 # Work items that are not steps of the diagram (the statutory clock's).
