@@ -259,6 +259,11 @@ class Dossier(models.Model):
     documents = models.JSONField("thành phần hồ sơ đã nhận", default=list, blank=True)
     returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
+    # The secret printed on the receipt (form 01): with the code, it opens the dossier's progress on the public
+    # portal (the code alone shows the status only). Empty for dossiers received before it existed.
+    lookup_secret = models.CharField(max_length=16, blank=True)
+    # Made by the `simulate` command (demo, benchmarks): shown as simulated everywhere, its events say so.
+    simulated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -269,6 +274,9 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "status"]),
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["next_wakeup_at"], condition=Q(next_wakeup_at__isnull=False), name="dossier_wakeup_idx"),
+            # the leaders' reports: what was received, and what finished, in a period
+            models.Index(fields=["receiving_unit", "received_at"], name="dossier_unit_received_idx"),
+            models.Index(fields=["finished_at"], name="dossier_finished_idx"),
         ]
 
     def __str__(self):
@@ -620,7 +628,10 @@ class Attachment(models.Model):
     """A scan or file of a dossier. The bytes live under settings.ATTACHMENTS_ROOT (outside the web root) and are
     served only through a view that checks the dossier is visible to the official."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    # a file uploaded with an online submission, before the desk receives it (then `dossier` is set too)
+    submission = models.ForeignKey("OnlineSubmission", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="attachments")
     work_item = models.ForeignKey(WorkItem, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
     document = models.CharField("giấy tờ", max_length=300, blank=True, help_text="the checklist item it evidences")
     original_name = models.CharField(max_length=255)
@@ -635,6 +646,8 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = "tệp đính kèm"
         ordering = ["uploaded_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(dossier__isnull=False) | Q(submission__isnull=False),
+                                              name="attachment_has_an_owner")]
 
 
 class FeeStatus(models.TextChoices):
@@ -739,3 +752,89 @@ class AuditAnchor(models.Model):
     class Meta:
         verbose_name = "mốc kiểm toán"
         ordering = ["id"]
+
+
+class ContactKind(models.TextChoices):
+    VISIT = "visit", "Đến trực tiếp"
+    PHONE = "phone", "Điện thoại"
+    ONLINE = "online", "Trực tuyến, thư điện tử"
+    POST = "post", "Bưu chính"
+
+
+class CitizenContact(models.Model):
+    """A time the citizen had to contact an agency about a dossier beyond handing it in and collecting the result:
+    indices 3 and 4 of Circular 01/2018's evaluation (number of contacts; agencies contacted). `citizen_fault`: the
+    contact was needed because of the citizen (index 3 does not count it against the agency)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="citizen_contacts")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=ContactKind.choices)
+    unit = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             help_text="the agency contacted, when it is one of ours")
+    agency_name = models.CharField(max_length=300, blank=True, help_text="another agency contacted")
+    citizen_fault = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = "lần liên hệ của người dân"
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(unit__isnull=False) | ~Q(agency_name=""),
+                                              name="contact_names_an_agency")]
+
+
+class ServiceRating(models.Model):
+    """The citizen's rating after the result is returned: SIPAS's five elements, each 1 (very dissatisfied) to 5
+    (very satisfied), and a comment. One per dossier."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.PROTECT, related_name="rating")
+    access = models.PositiveSmallIntegerField("tiếp cận dịch vụ")
+    procedure = models.PositiveSmallIntegerField("thủ tục hành chính")
+    official = models.PositiveSmallIntegerField("công chức giải quyết")
+    result = models.PositiveSmallIntegerField("kết quả giải quyết")
+    feedback = models.PositiveSmallIntegerField("tiếp nhận, xử lý góp ý")
+    comment = models.TextField(blank=True, max_length=2000)
+    channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.ONLINE)
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "đánh giá mức độ hài lòng"
+        constraints = [
+            models.CheckConstraint(condition=Q(**{f"{f}__gte": 1, f"{f}__lte": 5}), name=f"rating_{f}_1_to_5")
+            for f in ("access", "procedure", "official", "result", "feedback")
+        ]
+
+
+class SubmissionStatus(models.TextChoices):
+    PENDING = "pending", "Chờ tiếp nhận"
+    RECEIVED = "received", "Đã tiếp nhận"
+    INCOMPLETE = "incomplete", "Yêu cầu bổ sung"
+    REFUSED = "refused", "Từ chối tiếp nhận"
+
+
+class OnlineSubmission(models.Model):
+    """A dossier submitted on the citizens' portal, waiting at the one-stop desk of its unit (channel 2). The desk
+    receives it (it becomes a dossier, with its documents), asks for more, or refuses it; the citizen follows it with
+    its reference and secret."""
+
+    reference = models.CharField(max_length=32, unique=True)
+    secret = models.CharField(max_length=16)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="online_submissions")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="online_submissions")
+    applicant = models.ForeignKey(PersonalRecord, on_delete=models.PROTECT, related_name="online_submissions")
+    documents = models.JSONField(default=list, blank=True, help_text="[{name, attachment ids}] as submitted")
+    status = models.CharField(max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING)
+    submitted_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    reason = models.TextField(blank=True)
+    dossier = models.OneToOneField(Dossier, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="online_submission")
+    simulated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "hồ sơ nộp trực tuyến"
+        ordering = ["submitted_at", "id"]
+        indexes = [models.Index(fields=["unit", "status"])]

@@ -1,6 +1,7 @@
 """Dossier actions. Each is one transaction holding a row lock on the dossier; each writes its event."""
 import json
 import re
+import secrets
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -42,6 +43,15 @@ from .timers import arm_timer, register
 RESERVED_FIELDS = {"received_at", "due_at", "dossier_code", "procedure_code", "receiving_unit"}
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_DATA_BYTES = 64 * 1024
+
+
+# Unambiguous letters and digits (no 0/O, 1/I/L): the secret is typed from a printed receipt.
+SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_lookup_secret(length=8):
+    """The receipt's secret for the public portal: 8 characters, ~39 bits, drawn by the secrets module."""
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(length))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -264,10 +274,11 @@ def clean_applicant(applicant):
 
 @transaction.atomic
 def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COUNTER, data=None, actor=SYSTEM,
-                    documents=None):
+                    documents=None, simulated=False):
     """Reception of a complete dossier: code, statutory appointment, the workflow started, its first steps routed.
     `documents`: the checklist ticked at the desk ([{"name", "copies", "received"}], cleaned by the caller —
-    processes.services.reception), kept on the dossier and named in the event."""
+    processes.services.reception), kept on the dossier and named in the event. `simulated`: made by the simulate
+    command (marked everywhere, its events included)."""
     try:
         procedure = Procedure.objects.get(code=procedure_code, active=True)
     except Procedure.DoesNotExist:
@@ -297,6 +308,7 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
         code=code, procedure=procedure, version=version, regime=regime, receiving_unit=unit, applicant=record,
         channel=channel, status=DossierStatus.RECEIVED, received_at=now, due_at=due_at, workflow_state="",
         received_by=actor.user, clock_started_at=now, documents=list(documents or []),
+        lookup_secret=new_lookup_secret(), simulated=bool(simulated),
     )
     dossier.save()
     DossierParticipant.objects.create(dossier=dossier, unit=unit)

@@ -24,7 +24,10 @@ SYSTEM = Actor()
 
 def record_event(kind, *, actor=SYSTEM, dossier=None, before=None, after=None, engine_task_id="", at=None, stream=""):
     """Appends one event. PostgreSQL chains it (migration 0007) into its stream: the dossier's, else `stream` (e.g.
-    "sign-in"), else "platform"."""
+    "sign-in"), else "platform". An event of a simulated dossier says so in its data (hashed with the rest)."""
+    if dossier is not None and getattr(dossier, "simulated", False):
+        after = {**(after if isinstance(after, dict) else {"value": after} if after is not None else {}),
+                 "simulated": True}
     return Event.objects.create(
         stream=stream if dossier is None else "",
         dossier=dossier,
