@@ -403,6 +403,20 @@ class Event(models.Model):
         return f"{self.at:%d/%m/%Y %H:%M} {self.kind}"
 
 
+class CalendarRevision(models.Model):
+    """One row whose number PostgreSQL bumps (statement triggers, migration 0010) whenever a calendar override or a
+    unit's office hours or place in the tree change — by a service, the admin site or plain SQL. Calendars built from
+    the database are cached per unit and this number (processes/services/calendar.py): one cheap read instead of
+    rebuilding the calendar on every step and timer."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    revision = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "phiên bản lịch làm việc"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="calendar_revision_single_row")]
+
+
 class CalendarOverride(models.Model):
     """An extra day off or an extra working day (a make-up Saturday, a new year's notice): wins over the weekend and
     the holidays package. unit NULL = every unit."""

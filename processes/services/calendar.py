@@ -1,8 +1,10 @@
 """The working-day calendar as the database configures it: the holidays package, overrides, each unit's hours."""
+import threading
+from collections import OrderedDict
 from datetime import time
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from engine.calendar import DEFAULT_OFFICE_HOURS, WorkCalendar
@@ -29,9 +31,48 @@ def office_hours_for(unit):
     return DEFAULT_OFFICE_HOURS
 
 
+# unit id (None: no unit) -> (calendar revision, WorkCalendar). A WorkCalendar is immutable once built and fills its
+# per-year caches as it is used, so a cached one is also a warm one. Bounded: the oldest entry goes first.
+_CALENDARS = OrderedDict()
+_CALENDARS_MAX = 1024
+_LOCK = threading.Lock()
+
+
+def calendar_revision():
+    """The number PostgreSQL bumps whenever overrides, office hours or the unit tree change (migration 0010)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT revision FROM processes_calendarrevision WHERE id = 1")
+        row = cursor.fetchone()
+        if row is None:  # the table was emptied (a test database flushed): start again from a fresh number
+            cursor.execute("INSERT INTO processes_calendarrevision (id, revision) "
+                           "VALUES (1, nextval('processes_calendar_revision_seq')) ON CONFLICT (id) DO NOTHING")
+            cursor.execute("SELECT revision FROM processes_calendarrevision WHERE id = 1")
+            row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def calendar_for_unit(unit=None):
     """The calendar of `unit`: the all-units overrides, then those of its ancestors, then its own — the nearer wins
-    (a district's day off is its departments' day off too), like office hours."""
+    (a district's day off is its departments' day off too), like office hours. Cached per unit and calendar revision:
+    a change anywhere (a service, the admin site, SQL) is seen by the next call, in this transaction too."""
+    revision = calendar_revision()
+    key = unit.pk if unit is not None else None
+    with _LOCK:
+        hit = _CALENDARS.get(key)
+        if hit is not None and revision is not None and hit[0] == revision:
+            _CALENDARS.move_to_end(key)
+            return hit[1]
+    calendar = _build_calendar(unit)
+    if revision is not None:
+        with _LOCK:
+            _CALENDARS[key] = (revision, calendar)
+            _CALENDARS.move_to_end(key)
+            while len(_CALENDARS) > _CALENDARS_MAX:
+                _CALENDARS.popitem(last=False)
+    return calendar
+
+
+def _build_calendar(unit):
     chain = [unit, *unit.ancestors()] if unit is not None else []
     rank = {u.pk: depth for depth, u in enumerate(chain)}  # 0 = the unit itself
     query = Q(unit__isnull=True) | Q(unit_id__in=list(rank)) if chain else Q(unit__isnull=True)
