@@ -51,6 +51,8 @@ test: venv services assets chromium
 run: venv assets
 	exec $(VPY) scripts/run_demo.py
 
-# Each benchmark uses its own database (bench/timers.py: motcua_bench, dropped and migrated on every run).
+# Each benchmark uses its own database (bench/engine.py: motcua_bench_engine, bench/timers.py: motcua_bench; dropped
+# and migrated on every run).
 bench: venv services
+	@set -o pipefail; $(VPY) bench/engine.py --size '$(SIZE)' | tee -a bench/results.jsonl
 	@set -o pipefail; $(VPY) bench/timers.py --size '$(SIZE)' | tee -a bench/results.jsonl
