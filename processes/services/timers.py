@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from engine import clock
 
@@ -29,21 +29,35 @@ def lease_seconds():
     return int(getattr(settings, "MOTCUA_TIMER_LEASE_SECONDS", 300))
 
 
+ARM_SQL = """
+INSERT INTO processes_timer (dossier_id, kind, due_at, status, work_item_id, element_id, generation, attempts,
+                             max_attempts, lease_owner, lease_expires_at, fired_at, last_error, idempotency_key,
+                             created_at)
+VALUES (%(dossier)s, %(kind)s, %(due_at)s, 'scheduled', %(work_item)s, %(element_id)s, %(generation)s, 0,
+        %(max_attempts)s, '', NULL, NULL, '', %(key)s, %(now)s)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id
+"""
+
+
 def arm_timer(dossier, kind, due_at, *, key, work_item=None, element_id="", max_attempts=None):
     """Creates the timer unless one with this idempotency key exists; returns it. Call inside the transaction that
-    holds the dossier's lock."""
-    existing = Timer.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            return Timer.objects.create(
-                dossier=dossier, kind=kind, due_at=due_at, idempotency_key=key, work_item=work_item,
-                element_id=element_id, generation=dossier.clock_generation, created_at=clock.now(),
-                max_attempts=max_attempts or int(getattr(settings, "MOTCUA_TIMER_MAX_ATTEMPTS", 5)),
-            )
-    except IntegrityError:
+    holds the dossier's lock. One statement in the usual case (INSERT … ON CONFLICT DO NOTHING), which is what a step
+    or a timer storm pays for each timer it arms."""
+    from django.db import connection
+
+    values = {"dossier": dossier.pk, "kind": kind, "due_at": due_at, "work_item": work_item.pk if work_item else None,
+              "element_id": element_id, "generation": dossier.clock_generation,
+              "max_attempts": max_attempts or int(getattr(settings, "MOTCUA_TIMER_MAX_ATTEMPTS", 5)),
+              "key": key, "now": clock.now()}
+    with connection.cursor() as cursor:
+        cursor.execute(ARM_SQL, values)
+        row = cursor.fetchone()
+    if row is None:  # armed before (same key): that one stands
         return Timer.objects.get(idempotency_key=key)
+    return Timer(pk=row[0], dossier=dossier, kind=kind, due_at=due_at, status=TimerStatus.SCHEDULED,
+                 work_item=work_item, element_id=element_id, generation=values["generation"], attempts=0,
+                 max_attempts=values["max_attempts"], idempotency_key=key, created_at=values["now"])
 
 
 def cancel_timers(dossier, *, kinds=None, work_item=None, generation_below=None, element_ids=None):
