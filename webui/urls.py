@@ -37,4 +37,5 @@ urlpatterns = [
     path("", include("webui.urls_admin")),
     path("", include("webui.urls_studio")),
     path("", include("webui.urls_audit")),
+    path("", include("webui.urls_dashboard")),
 ]
