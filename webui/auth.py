@@ -132,11 +132,24 @@ def set_current_unit(request, unit_id):
     return False
 
 
-def roles_in(request, unit):
-    """The official's roles at `unit`: held, or stood in for today (an active substitution), each once."""
+def _memberships(request):
     if not hasattr(request, "_webui_memberships"):
         request._webui_memberships = list(memberships_of(request.user))
-    return list(dict.fromkeys(m.role for m in request._webui_memberships if m.unit_id == getattr(unit, "pk", None)))
+    return request._webui_memberships
+
+
+def roles_in(request, unit):
+    """The official's roles at `unit`: held, or stood in for today (an active substitution), each once."""
+    return list(dict.fromkeys(m.role for m in _memberships(request) if m.unit_id == getattr(unit, "pk", None)))
+
+
+def all_roles(request):
+    """Every role the signed-in official holds or stands in for today, in any unit (the same two queries per request
+    as roles_in: the nav's links ask this, not the database)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return set()
+    return {m.role for m in _memberships(request)}
 
 
 # ---------------------------------------------------------------------------------------------------------------
