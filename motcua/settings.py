@@ -169,6 +169,17 @@ SPECTACULAR_SETTINGS = {
 # Celery only executes; the database remembers (README: the statutory clock; shared/docs/reliability-and-performance.md
 # §2). filesystem:// is the embedded default of `make run`. Every task is idempotent (state-guarded under row locks) and
 # nothing that carries a deadline is ever an ETA/countdown task: a lost message costs at most one timer lease.
+# The cache. The citizens' portal's rate limits (django-ratelimit) count in it, so in production every web process
+# must share one: CACHE_URL=redis://… (docker-compose sets it). Without it (make run, tests) each process counts alone.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Behind a reverse proxy the client's address is in a header the proxy sets (e.g. HTTP_X_REAL_IP), not REMOTE_ADDR.
+if os.environ.get("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 # Acknowledge after the task returns, so a message whose worker died (kill -9, power loss) is redelivered by brokers
 # that can (Redis after visibility_timeout). filesystem:// deletes a message when it is fetched: there the timer lease

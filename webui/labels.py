@@ -99,6 +99,13 @@ EVENTS = {  # names of what happened ("event" context: the same words are also b
     "signed_out": pgettext_lazy("event", "Đăng xuất"),
     "sign_in_failed": pgettext_lazy("event", "Đăng nhập không thành công"),
     "demo_simulated_fault": pgettext_lazy("event", "Lỗi giả lập (bản trình diễn)"),
+    # the citizens' portal (processes/services/portal.py) and the evaluation's records (contacts.py)
+    "online_submitted": pgettext_lazy("event", "Nộp hồ sơ trực tuyến"),
+    "online_received": pgettext_lazy("event", "Tiếp nhận hồ sơ trực tuyến"),
+    "online_incomplete": pgettext_lazy("event", "Yêu cầu bổ sung hồ sơ trực tuyến"),
+    "online_refused": pgettext_lazy("event", "Từ chối hồ sơ trực tuyến"),
+    "rated": pgettext_lazy("event", "Đánh giá mức độ hài lòng"),
+    "citizen_contact_recorded": pgettext_lazy("event", "Ghi nhận lần liên hệ của người dân"),
     # the admin site of the platform's operators (processes/admin.py)
     "admin_added": pgettext_lazy("event", "Thêm dữ liệu (trang quản trị hệ thống)"),
     "admin_changed": pgettext_lazy("event", "Sửa dữ liệu (trang quản trị hệ thống)"),

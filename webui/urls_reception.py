@@ -18,3 +18,11 @@ urlpatterns = [
     path("reception/dossiers/<str:code>/withdraw/", v.withdraw, name="reception-withdraw"),
     path("reception/fees/<item_id:fee_id>/paid/", v.fee_paid, name="reception-fee-paid"),
 ]
+urlpatterns += [
+    path("reception/online/<item_id:submission_id>/", v.online_submission, name="reception-online"),
+    path("reception/online/<item_id:submission_id>/files/<item_id:attachment_id>/", v.online_file,
+         name="reception-online-file"),
+    path("reception/online/<item_id:submission_id>/receive/", v.online_receive, name="reception-online-receive"),
+    path("reception/online/<item_id:submission_id>/ask/", v.online_more, name="reception-online-more"),
+    path("reception/online/<item_id:submission_id>/refuse/", v.online_refuse, name="reception-online-refuse"),
+]

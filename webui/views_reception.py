@@ -1,22 +1,23 @@
 """The one-stop reception desk: the catalogue, the intake form and its three decisions (receive → form 01,
 incomplete → form 02, refuse → form 03), the desk's dossier page (fees, returning the result, supplementation,
-withdrawal), and the citizens' public look-up. Thin: parse → one service or selector → render. Only officials holding
+withdrawal), the online submissions waiting at the desk (receive, ask for more, refuse), and the citizens' public
+look-up (answered by views_portal). Thin: parse → one service or selector → render. Only officials holding
 the reception role in their current unit use the desk (others get 403); another unit's dossier or notice is a 404."""
 from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from processes import selectors as process_selectors
 from processes.models import Event, FeePayment
+from processes.services import attachments as attachment_services
 from processes.services import forms as form_services
-from processes.services import reception
+from processes.services import portal, reception
 from processes.services.errors import InvalidInput, NotFound, ServiceError
 from processes.services.pdf import render_pdf
 
@@ -27,11 +28,11 @@ from .forms_reception import (
     FeePaidForm,
     FindDossierForm,
     IntakeForm,
-    LookupForm,
     ReturnForm,
     SupplementForm,
     WithdrawForm,
 )
+from .forms_portal import AskForMoreForm, RefuseSubmissionForm
 from .views import actor_of
 
 
@@ -76,7 +77,8 @@ def desk(request, unit):
     if is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
         response = render(request, "webui/reception_catalogue.html", context)
     else:
-        context.update(find=FindDossierForm(), lists=reception.desk_lists(unit))
+        context.update(find=FindDossierForm(), lists=reception.desk_lists(unit),
+                       online=portal.pending_submissions(unit))
         response = render(request, "webui/reception.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -97,7 +99,7 @@ def find_dossier(request, unit):
     search = CatalogueSearchForm()
     procedures, total = reception.search_catalogue(unit, "")
     context = {"unit": unit, "search": search, "q": "", "procedures": procedures, "total": total, "find": find,
-               "lists": reception.desk_lists(unit)}
+               "lists": reception.desk_lists(unit), "online": portal.pending_submissions(unit)}
     return render(request, "webui/reception.html", context, status=status)
 
 
@@ -321,19 +323,129 @@ def withdraw(request, unit, code):
 
 
 def lookup(request):
-    form = LookupForm(request.GET or None)
-    found, status = None, 200
-    if form.is_bound:
-        if form.is_valid():
-            found = reception.public_lookup(form.cleaned_data["ma"])
-            if found is None:
-                form.add_error("ma", _("Không tìm thấy hồ sơ có mã %(code)s. Hãy kiểm tra lại mã trên giấy tiếp "
-                                       "nhận.") % {"code": form.cleaned_data["ma"].strip()})
-                status = 404
-        else:
-            status = 400
-    response = render(request, "webui/public_lookup.html", {"form": form, "found": found,
-                                                            "lookup_url": reverse("public:lookup")},
-                      status=status)
-    response["Cache-Control"] = "no-store"
+    """/tra-cuu/ (public:lookup): the citizens' portal answers it (views_portal.lookup: status from the code alone,
+    the progress with the receipt's secret, rate-limited)."""
+    from .views_portal import lookup as portal_lookup
+
+    return portal_lookup(request)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# online submissions waiting at the desk (the citizens' portal, channel 2)
+
+
+def _submission_or_404(unit, submission_id):
+    found = portal.desk_submission(unit, submission_id)
+    if found is None:
+        raise Http404(_("Không có hồ sơ nộp trực tuyến này tại đơn vị."))
+    return found
+
+
+def _online_page(request, unit, submission, status=200, **forms):
+    checklist = [{"name": d.get("name", ""), "copies": d.get("copies") or 1}
+                 for d in submission.documents or [] if isinstance(d, dict)]
+    context = {
+        "unit": unit,
+        "submission": submission,
+        "applicant": submission.applicant,
+        "attachments": list(submission.attachments.order_by("id")),
+        "pending": submission.status == "pending",
+        "more_form": forms.get("more_form") or AskForMoreForm(checklist=checklist),
+        "refuse_form": forms.get("refuse_form") or RefuseSubmissionForm(),
+    }
+    for form in forms.values():
+        if hasattr(form, "mark_errors") and form.is_bound:
+            form.mark_errors()
+    return render(request, "webui/reception_online.html", context, status=status)
+
+
+@desk_required
+def online_submission(request, unit, submission_id):
+    return _online_page(request, unit, _submission_or_404(unit, submission_id))
+
+
+@require_GET
+@desk_required
+def online_file(request, unit, submission_id, attachment_id):
+    """A file of an online submission, to this unit's desk."""
+    from .views_step import content_disposition, download_name
+
+    submission = _submission_or_404(unit, submission_id)
+    attachment = submission.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("Không có tệp này"))
+    try:
+        handle = open(attachment_services.attachment_path(attachment), "rb")  # noqa: SIM115 — FileResponse closes
+    except OSError:
+        raise Http404(_("Không có tệp này")) from None
+    content_type = attachment_services.sniff(handle)
+    disposition = "inline"
+    if content_type is None:
+        content_type, disposition = "application/octet-stream", "attachment"
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(download_name(attachment, content_type), disposition)
+    response["X-Content-Type-Options"] = "nosniff"
+    if content_type != "application/pdf":
+        response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private"
+    response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _online_conflict(request, exc, submission):
+    messages.error(request, exc.message[:1].upper() + exc.message[1:])
+    return redirect("webui:reception-online", submission_id=submission.pk)
+
+
+@require_POST
+@desk_required
+def online_receive(request, unit, submission_id):
+    submission = _submission_or_404(unit, submission_id)
+    try:
+        dossier = portal.receive_submission(submission.pk, actor_of(request))
+    except ServiceError as exc:
+        return _online_conflict(request, exc, submission)
+    messages.success(request, _("Đã tiếp nhận hồ sơ trực tuyến %(ref)s: mã hồ sơ %(code)s.")
+                     % {"ref": submission.reference, "code": dossier.code})
+    return redirect("webui:reception-receipt", code=dossier.code)
+
+
+@require_POST
+@desk_required
+def online_more(request, unit, submission_id):
+    submission = _submission_or_404(unit, submission_id)
+    checklist = [{"name": d.get("name", ""), "copies": d.get("copies") or 1}
+                 for d in submission.documents or [] if isinstance(d, dict)]
+    form = AskForMoreForm(request.POST, checklist=checklist)
+    if form.is_valid():
+        items, name_fields, reason_fields = form.items()
+        try:
+            portal.ask_for_more(submission.pk, actor_of(request), items)
+        except InvalidInput as exc:
+            _intake_error(form, exc, name_fields, reason_fields)
+        except ServiceError as exc:
+            return _online_conflict(request, exc, submission)
+        else:
+            messages.success(request, _("Đã yêu cầu bổ sung hồ sơ trực tuyến %(ref)s; người nộp được thông báo.")
+                             % {"ref": submission.reference})
+            return redirect("webui:reception")
+    return _online_page(request, unit, submission, status=400, more_form=form)
+
+
+@require_POST
+@desk_required
+def online_refuse(request, unit, submission_id):
+    submission = _submission_or_404(unit, submission_id)
+    form = RefuseSubmissionForm(request.POST)
+    if form.is_valid():
+        try:
+            portal.refuse_submission(submission.pk, actor_of(request), form.reason_list())
+        except InvalidInput as exc:
+            form.show_service_error(exc, {"reasons": "reasons"})
+        except ServiceError as exc:
+            return _online_conflict(request, exc, submission)
+        else:
+            messages.success(request, _("Đã từ chối hồ sơ trực tuyến %(ref)s; người nộp được thông báo.")
+                             % {"ref": submission.reference})
+            return redirect("webui:reception")
+    return _online_page(request, unit, submission, status=400, refuse_form=form)

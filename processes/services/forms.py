@@ -229,12 +229,15 @@ def limit_text(procedure, extension_days=0):
     return text
 
 
-def tracking_url(code):
+def tracking_url(code, secret=""):
+    """The public look-up of a dossier; with the receipt's secret it opens the detailed progress (the QR code)."""
     from urllib.parse import quote
 
     from django.conf import settings
 
-    return f"{settings.PUBLIC_BASE_URL}/tra-cuu/?ma={quote(code, safe='.-_')}"
+    url = f"{settings.PUBLIC_BASE_URL}/tra-cuu/?ma={quote(code, safe='.-_')}"
+    return f"{url}&mk={quote(secret, safe='')}" if secret else url
+
 
 
 def register_sequence(dossier):
@@ -265,7 +268,7 @@ def form_01(dossier):
 
     number, title = _numbered(dossier, "receipt")
     appointment = dossier.appointment_at or dossier.due_at
-    url = tracking_url(dossier.code)
+    url = tracking_url(dossier.code, dossier.lookup_secret)
     context = {
         **_common(dossier, dossier.received_at),
         "header_desk": True,
@@ -282,8 +285,11 @@ def form_01(dossier):
         "return_place": f"{REGIME_TEXTS[regime_code(dossier)]['desk']} — {dossier.receiving_unit.name}",
         "register_year": local(dossier.received_at).year,
         "register_number": register_sequence(dossier),
-        "tracking_url": url,
+        "tracking_url": tracking_url(dossier.code),
+        # The secret opens the detailed progress: printed, and in the QR code, on the applicant's copy only.
+        "lookup_secret": dossier.lookup_secret,
         "qr": qr_svg(url, scale=2),
+        "qr_public": qr_svg(tracking_url(dossier.code), scale=2),
     }
     return _render("form_01", number, title, context)
 

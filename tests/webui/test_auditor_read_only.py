@@ -63,7 +63,7 @@ def values(route, objects):
     procedure_code = dossier.procedure.code
     by_name = {
         "item_id": item.pk, "draft_id": objects["draft"].pk, "notice_id": objects["notice"].pk,
-        "fee_id": objects["fee"].pk, "attachment_id": 1, "unit_id": dossier.receiving_unit_id,
+        "fee_id": objects["fee"].pk, "attachment_id": 1, "submission_id": 1, "unit_id": dossier.receiving_unit_id,
         "user_id": user("tuphap.hiepduc").pk, "number": 1, "form_number": "01", "action": "deploy", "username": "tuphap.hiepduc",
         "procedure_code": procedure_code,
     }
