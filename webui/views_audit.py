@@ -363,7 +363,9 @@ def dossier_diagram(dossier):
                          "working": fmt_hours(mark.working_hours), "elapsed": fmt_duration(mark.elapsed),
                          "verdict": "overdue" if mark.overdue else ""})
     data = {"mode": "dossier", "xml": dossier.version.bpmn_xml, "steps": steps, "reached_end": marks.reached_end,
-            "labels": {"error": _("Không vẽ được sơ đồ quy trình: xem bảng bên dưới.")}}
+            "labels": {"error": _("Không vẽ được sơ đồ quy trình: xem bảng bên dưới."),
+                       "no_drawing": _("Phiên bản này được triển khai từ một tệp không có hình vẽ sơ đồ (BPMNDI): "
+                                       "xem bảng bên dưới.")}}
     return {"diagram_data": data, "step_rows": rows, "steps_now": vndt(marks.now), "version": dossier.version,
             "heatmap_url": reverse("webui:audit-heatmap", args=[dossier.procedure.code, dossier.version.number])}
 
@@ -447,7 +449,9 @@ def heatmap(request, code, number):
         steps.append({"id": stat.bpmn_id, "bucket": stat.bucket, "basis": stat.basis, "lines": _heat_overlay(stat),
                       "title": stat.name})
     data = {"mode": "heatmap", "xml": version.bpmn_xml, "steps": steps, "metric": metric,
-            "labels": {"error": _("Không vẽ được sơ đồ quy trình: xem bảng bên dưới.")}}
+            "labels": {"error": _("Không vẽ được sơ đồ quy trình: xem bảng bên dưới."),
+                       "no_drawing": _("Phiên bản này được triển khai từ một tệp không có hình vẽ sơ đồ (BPMNDI): "
+                                       "xem bảng bên dưới.")}}
     others = (ProcessVersion.objects.filter(procedure=version.procedure).order_by("-number")
               .annotate(dossier_count=Count("dossiers")).values("number", "deployed_at", "dossier_count"))
     return render(request, "webui/audit_heatmap.html", {

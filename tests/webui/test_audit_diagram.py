@@ -290,3 +290,24 @@ def test_the_diagrams_in_chromium(tdemo, browser, open_context, live_server):
     shot(page, "audit-diagram-03-finished")
     shot(page, "audit-heatmap-03-page", full_page=True)
     assert errors == []
+
+
+def test_a_version_without_a_drawing_says_so_and_keeps_the_table(tdemo, browser, open_context, live_server):
+    """A version deployed (by the API or the command) from a file without BPMNDI has nothing to draw: the page says
+    so instead of an empty frame, and the steps' table is there."""
+    from ..processes.test_migration import reminder_procedure
+
+    at("2026-12-01 09:00")
+    reminder_procedure()
+    dossier = receive("thu-nhac-viec")
+    page = open_context().new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server.url, AUDITOR, path=f"/audit/dossiers/{dossier.code}/")
+    message = page.get_by_test_id("audit-diagram-error")
+    browser.expect(message).to_be_visible()
+    browser.expect(message).to_contain_text("không có hình vẽ sơ đồ")
+    browser.expect(page.locator("#audit-diagram")).to_have_attribute("data-ready", "error")
+    browser.expect(page.locator("body")).to_contain_text("Xử lý hồ sơ")
+    shot(page, "audit-diagram-04-no-drawing")
+    assert errors == []

@@ -99,13 +99,15 @@
     var data = JSON.parse(source.textContent);
     var wrap = container.parentNode;
     var error = wrap.querySelector(".audit-diagram-error");
-    function fail(reason) {
+    function fail(reason, message) {
       container.hidden = true;
-      if (error) { error.textContent = data.labels.error; error.hidden = false; }
+      if (error) { error.textContent = message || data.labels.error; error.hidden = false; }
       container.setAttribute("data-ready", "error");
       if (window.console) { window.console.warn("audit diagram:", reason); }
     }
     if (typeof BpmnJS === "undefined") { fail("bpmn-js is missing"); return; }
+    // A version deployed from a file without its drawing (hand-written or generated BPMN) has nothing to draw.
+    if (!/<(\w+:)?BPMNShape\b/.test(data.xml)) { fail("no BPMNDI", data.labels.no_drawing); return; }
     container.hidden = false;
     var viewer = new BpmnJS({ container: container });
     viewer._container = container;
