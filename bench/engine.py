@@ -21,7 +21,6 @@ The procedure is five sequential user tasks in one lane (bench/five_steps.bpmn, 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import re
@@ -35,20 +34,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import emit, reset_database  # noqa: E402
+from bench.common import note as _note  # noqa: E402
+
+
+def note(message):
+    _note("engine", message)
+
+
 # (dossiers for the step ratio and sizes, dossiers per worker for the throughput, pgbench seconds)
 SIZES = {"smoke": (20, 10, 3), "quick": (200, 100, 10), "full": (1000, 500, 30)}
 PROCEDURE = "bench-nam-buoc"
 UNIT = "003.00.16.H57"
 STEPS = 5
-
-
-def emit(bench, value, unit, size, baseline=None, ratio=None, **extra):
-    line = {"bench": bench, "value": value, "unit": unit, "size": size, "baseline": baseline, "ratio": ratio, **extra}
-    print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def note(message):
-    print(f"bench/engine: {message}", file=sys.stderr, flush=True)
 
 
 def five_steps_bpmn():
@@ -89,16 +87,6 @@ def five_steps_bpmn():
 
 def database_url(name):
     return os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}")
-
-
-def reset_database(name):
-    import psycopg
-
-    admin = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django(name):

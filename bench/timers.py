@@ -23,7 +23,6 @@ It uses its own database (motcua_bench, dropped and migrated on every run): neve
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -35,28 +34,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SIZES = {"smoke": 500, "quick": 2000, "full": 10000}  # timers due at once; armed is always 10,000 then 100,000
-ARMED_SMALL, ARMED_LARGE = 10_000, 100_000
-IDLE_SWEEPS = 200
-
-
-def emit(bench, value, unit, size, baseline=None, ratio=None, **extra):
-    line = {"bench": bench, "value": value, "unit": unit, "size": size, "baseline": baseline, "ratio": ratio, **extra}
-    print(json.dumps(line, ensure_ascii=False), flush=True)
+from bench.common import emit, reset_database  # noqa: E402
+from bench.common import note as _note  # noqa: E402
 
 
 def note(message):
-    print(f"bench/timers: {message}", file=sys.stderr, flush=True)
+    _note("timers", message)
 
 
-def reset_database(name):
-    import psycopg
-
-    admin = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+SIZES = {"smoke": 500, "quick": 2000, "full": 10000}  # timers due at once; armed is always 10,000 then 100,000
+ARMED_SMALL, ARMED_LARGE = 10_000, 100_000
+IDLE_SWEEPS = 200
 
 
 def setup_django(database):

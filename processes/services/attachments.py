@@ -84,6 +84,24 @@ def can_attach(user, dossier):
             or standing_in.filter(unit_id__in=open_units).exists())
 
 
+def write_file(upload, content_type, now):
+    """The upload's bytes under ATTACHMENTS_ROOT (outside the web root), synced to disk, under a new random key.
+    Returns (storage key, size, sha256). The only place files are written (the desk, the steps, the portal)."""
+    key = f"{now:%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS[content_type]}"
+    path = root() / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    upload.seek(0)
+    with open(path, "xb") as out:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(65536), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return key, size, digest.hexdigest()
+
+
 def store_attachment(*, dossier, upload, actor, document="", work_item=None, field="file"):
     """Saves one file of a dossier and writes its event. Call inside the transaction that holds the dossier's lock.
     A file written for a transaction that then rolls back stays on disk unreferenced (harmless, never served)."""
@@ -95,22 +113,10 @@ def store_attachment(*, dossier, upload, actor, document="", work_item=None, fie
     if dossier.attachments.count() >= max_per_dossier():
         raise InvalidInput(f"hồ sơ đã có {max_per_dossier()} tệp, không thêm được nữa", field=field)
     now = clock.now()
-    key = f"{now:%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS[content_type]}"
-    path = root() / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    upload.seek(0)
-    with open(path, "xb") as out:
-        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(65536), b""):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+    key, size, sha256 = write_file(upload, content_type, now)
     attachment = Attachment.objects.create(
         dossier=dossier, work_item=work_item, document=str(document or "")[:300],
-        original_name=_clean_name(upload.name), content_type=content_type, size=size, sha256=digest.hexdigest(),
+        original_name=_clean_name(upload.name), content_type=content_type, size=size, sha256=sha256,
         storage_key=key, uploaded_by=actor.user if actor.user is not None and actor.user.pk else None,
         uploaded_at=now,
     )

@@ -21,11 +21,8 @@ What a citizen does, and the desk's answer to an online submission — each one 
 
 The events written here carry no personal data: ids, the reference, codes, document names, scores.
 """
-import hashlib
-import os
 import re
 import secrets
-import uuid
 
 from django.db import IntegrityError, transaction
 
@@ -341,22 +338,9 @@ def _clean_files(procedure, documents, files):
 
 
 def _write_file(upload, now):
-    """The bytes under ATTACHMENTS_ROOT (outside the web root), as attachments.store_attachment writes them.
-    Returns (storage key, size, sha256)."""
+    """The bytes stored as every attachment's are (attachments.write_file). Returns (type, key, size, sha256)."""
     content_type = attachments.sniff(upload)
-    key = f"{now:%Y/%m}/{uuid.uuid4().hex}{attachments.EXTENSIONS[content_type]}"
-    path = attachments.root() / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    upload.seek(0)
-    with open(path, "xb") as out:
-        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(65536), b""):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    return content_type, key, size, digest.hexdigest()
+    return (content_type, *attachments.write_file(upload, content_type, now))
 
 
 @transaction.atomic
