@@ -159,3 +159,30 @@ def seed_procedures(deploy=True):
         if not ProcessVersion.objects.filter(procedure=procedure, checksum=hashlib.sha256(xml).hexdigest()).exists():
             deployed.append(deploy_process_version(xml=xml, filename=filename, procedure_code=procedure.code))
     return deployed
+
+
+# The demo's history: a few hundred simulated dossiers over the last months (processes/simulation.py), enough for every
+# figure of the statistics and the evaluation to show something.
+DEMO_SIMULATED_DOSSIERS = 300
+DEMO_SIMULATED_DAYS = 150
+DEMO_SIMULATION_SEED = 2019
+
+
+def simulate_demo_history(seeded, dossiers=DEMO_SIMULATED_DOSSIERS, days=DEMO_SIMULATED_DAYS,
+                          seed=DEMO_SIMULATION_SEED):
+    """Simulates `dossiers` dossiers received by the district and its communes over the last `days` days, up to now.
+    Idempotent: does nothing (returns None) when the district's tree already holds simulated dossiers."""
+    from datetime import timedelta
+
+    from engine import clock
+    from engine.calendar import VN_TZ
+
+    from .models import Dossier
+    from .simulation import Simulation
+
+    units = [seeded["district"], *seeded["communes"].values()]
+    if Dossier.objects.filter(simulated=True, receiving_unit__in=units).exists():
+        return None
+    today = clock.now().astimezone(VN_TZ).date()
+    return Simulation(dossiers=dossiers, first_day=today - timedelta(days=days), last_day=today, units=units,
+                      seed=seed).run()

@@ -6,10 +6,10 @@
   for it. The server stops when this process exits; the data stays for the next run.
 * CELERY_BROKER_URL unset: uses kombu's filesystem:// transport with its folders under var/broker
   (MOTCUA_BROKER_DIR tells the settings where; see broker_env()).
-* Then: manage.py migrate, collectstatic, seed_demo --both (the 2019 district and the two-tier
-  province); and three children: web (gunicorn, or
-  runserver if gunicorn is missing), celery worker, celery beat. Ctrl-C / SIGTERM is forwarded to
-  them; if one of them dies, the others are stopped and this exits non-zero.
+* Then: manage.py migrate, collectstatic, seed_demo --both --simulate 300 (the 2019 district and the
+  two-tier province, and 300 simulated dossiers of the district over the last months, once); and
+  three children: web (gunicorn, or runserver if gunicorn is missing), celery worker, celery beat.
+  Ctrl-C / SIGTERM is forwarded to them; if one of them dies, the others are stopped and this exits non-zero.
 
 Environment: MOTCUA_HOST (127.0.0.1), MOTCUA_PORT (8000), DATABASE_URL, CELERY_BROKER_URL.
 """
@@ -241,7 +241,9 @@ def main() -> int:
     try:
         manage("migrate", "--noinput")
         manage("collectstatic", "--noinput")
-        manage("seed_demo", "--both")  # the 2019 district and the two-tier province (about 2 s more)
+        # the 2019 district and the two-tier province (about 2 s more), and the district's last months: 300 simulated
+        # dossiers (about a minute, once: skipped when they are there)
+        manage("seed_demo", "--both", "--simulate", "300")
     except subprocess.CalledProcessError as exc:
         log(f"{' '.join(exc.cmd[1:])} failed with code {exc.returncode}")
         return exc.returncode or 1

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("webui.urls_studio")),
     path("", include("webui.urls_audit")),
     path("", include("webui.urls_dashboard")),
+    path("", include("webui.urls_evaluation")),
 ]

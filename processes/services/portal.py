@@ -528,9 +528,12 @@ def clean_scores(scores):
 
 
 @transaction.atomic
-def rate_dossier(code, secret, scores, comment="", phone=None):
+def rate_dossier(code, secret, scores, comment="", phone=None, channel=Channel.ONLINE):
     """The applicant's rating after the result is returned: once per dossier, five scores 1–5 and a comment. A wrong
-    code or secret is NotFound (the same answer for both). Returns the ServiceRating."""
+    code or secret is NotFound (the same answer for both). `channel`: online (the portal) or at the counter (a rating
+    device). Returns the ServiceRating."""
+    if channel not in (Channel.ONLINE, Channel.COUNTER):
+        raise InvalidInput("kênh đánh giá không hợp lệ", field="channel")
     scores = clean_scores(scores)
     comment = clean_text(comment, "comment", what="ý kiến góp ý", limit=MAX_COMMENT, required=False)
     code = clean_code(code)
@@ -550,10 +553,10 @@ def rate_dossier(code, secret, scores, comment="", phone=None):
     now = clock.now()
     try:
         with transaction.atomic():
-            rating = ServiceRating.objects.create(dossier=dossier, comment=comment, channel=Channel.ONLINE,
+            rating = ServiceRating.objects.create(dossier=dossier, comment=comment, channel=channel,
                                                   rated_at=now, **scores)
     except IntegrityError:
         raise Conflict("hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ đánh giá một lần", field="code") from None
     record_event("rated", actor=SYSTEM, dossier=dossier, at=now,
-                 after={"rating": rating.pk, "scores": scores, "comment": bool(comment), "channel": Channel.ONLINE})
+                 after={"rating": rating.pk, "scores": scores, "comment": bool(comment), "channel": int(channel)})
     return rating

@@ -16,6 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-dossiers", action="store_true", help="do not receive demo dossiers")
+        parser.add_argument("--simulate", type=int, default=0, metavar="N",
+                            help="also simulate N dossiers of the 2019 district over the last months (make run: "
+                                 "300), unless simulated dossiers are there already")
         layout = parser.add_mutually_exclusive_group()
         layout.add_argument("--two-tier", action="store_true",
                             help="the two-tier province (Đồng Tháp, Decree 118/2025) instead of the 2019 district")
@@ -35,6 +38,8 @@ class Command(BaseCommand):
         if not options["no_dossiers"] and not demo_two_tier.dossiers_in_tree(seeded["province"]).exists():
             self._demo_dossiers(seeded)
             self._clock_demo(seeded)
+        if not options["no_dossiers"] and options["simulate"] > 0:
+            self._simulated_history(seeded, options["simulate"])
         User = get_user_model()
         tokens = {name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
                   for name in ("motcua.hiepduc", "tuphap.hiepduc")}
@@ -50,6 +55,19 @@ class Command(BaseCommand):
         self.stdout.write(f"  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the {len(COMMUNES)} communes)")
         for name, key in tokens.items():
             self.stdout.write(f"API token of {name}: {key}")
+
+    def _simulated_history(self, seeded, dossiers):
+        from processes.demo import DEMO_SIMULATED_DAYS, simulate_demo_history
+
+        summary = simulate_demo_history(seeded, dossiers=dossiers)
+        if summary is None:
+            self.stdout.write("simulated history: already there")
+            return
+        outcomes = ", ".join(f"{name} {count}" for name, count in summary["outcomes"].items())
+        self.stdout.write(f"simulated history: {summary['dossiers']} dossiers over the last {DEMO_SIMULATED_DAYS} "
+                          f"days ({outcomes}; late {summary['late']}, explained {summary['explained']}, "
+                          f"supplemented {summary['supplemented']}) in {summary['duration_s']} s "
+                          f"({summary['dossiers_per_s']} dossiers/s)")
 
     def _two_tier(self, options):
         seeded = demo_two_tier.seed_two_tier()
