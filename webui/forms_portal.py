@@ -155,3 +155,21 @@ class RefuseSubmissionForm(DeskForm):
 
     def reason_list(self):
         return [line.strip() for line in (self.cleaned_data.get("reasons") or "").splitlines() if line.strip()]
+
+
+class PublicStatisticsForm(forms.Form):
+    """The public statistics page's choice: a unit with a one-stop desk, a year, optionally a month."""
+
+    unit = forms.ChoiceField(label=_("Đơn vị"))
+    year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
+    month = forms.TypedChoiceField(label=_("Tháng"), required=False, coerce=int, empty_value=None,
+                                   choices=[("", _("Cả năm"))] + [(m, f"{m:02d}") for m in range(1, 13)])
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.code, u.name) for u in units]
+        if not self.is_bound:
+            from engine import clock
+            from engine.calendar import VN_TZ
+
+            self.fields["year"].initial = clock.now().astimezone(VN_TZ).year

@@ -12,4 +12,5 @@ urlpatterns = [
     path("dich-vu-cong/nop-truc-tuyen/<slug:procedure_code>/", v.submit, name="submit"),
     path("dich-vu-cong/danh-gia/", v.rate, name="rate"),
     path("dich-vu-cong/danh-muc/", v.catalogue, name="catalogue"),
+    path("dich-vu-cong/thong-ke/", v.public_statistics, name="statistics"),
 ]

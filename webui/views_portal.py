@@ -16,7 +16,7 @@ from django_ratelimit.core import get_usage
 from processes.services import portal
 from processes.services.errors import InvalidInput, NotFound, ServiceError
 
-from .forms_portal import OnlineSubmissionForm, PortalLookupForm, RatingForm
+from .forms_portal import OnlineSubmissionForm, PortalLookupForm, PublicStatisticsForm, RatingForm
 
 # Requests per client address (IPv4 /32, IPv6 /64), and wrong secrets per dossier code.
 RATES = {
@@ -25,6 +25,7 @@ RATES = {
     "secret_code": "20/d",  # wrong secret or phone, per dossier code (whoever tries)
     "submit": "10/h",  # online submissions sent
     "rate": "10/h",  # ratings sent
+    "statistics": "60/m",  # the public statistics page (answers come from a 5-minute cache)
 }
 SESSION_SUBMITTED = "portal_submitted"
 
@@ -219,3 +220,25 @@ def rate(request):
 
 def catalogue(request):
     return render(request, "webui/portal_catalogue.html", {"levels": portal.catalogue_levels()})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# public statistics per unit
+
+
+def public_statistics(request):
+    """A unit's figures for a year or a month, as the law asks them published: received, carried over, finished
+    early / on time / late, in progress, overdue, the rates, by procedure. Counts only: no applicant, no official."""
+    if _over(request, "statistics"):
+        return too_many(request)
+    form = PublicStatisticsForm(request.GET or None, units=portal.public_statistics_units())
+    figures, status = None, 200
+    if request.GET:
+        if form.is_valid():
+            data = form.cleaned_data
+            figures = portal.public_statistics(data["unit"], data["year"], data["month"])
+        else:
+            status = 400
+    response = render(request, "webui/portal_statistics.html", {"form": form, "figures": figures}, status=status)
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -21,6 +21,7 @@ What a citizen does, and the desk's answer to an online submission — each one 
 
 The events written here carry no personal data: ids, the reference, codes, document names, scores.
 """
+from datetime import date, timedelta
 import re
 import secrets
 
@@ -560,3 +561,46 @@ def rate_dossier(code, secret, scores, comment="", phone=None, channel=Channel.O
     record_event("rated", actor=SYSTEM, dossier=dossier, at=now,
                  after={"rating": rating.pk, "scores": scores, "comment": bool(comment), "channel": int(channel)})
     return rating
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# public statistics
+
+PUBLIC_CACHE_SECONDS = 300
+
+
+def public_statistics_units():
+    """The units whose figures are published: those with a one-stop desk (districts, communes, wards)."""
+    return list(AdministrativeUnit.objects.filter(active=True, memberships__role=Role.RECEPTION).distinct()
+                .order_by("kind", "name"))
+
+
+def public_statistics(unit_code, year, month=None):
+    """The published figures of a unit (with its departments) for a year or a month: the statistics report's totals
+    and its rows by procedure — counts and rates only. Cached five minutes per unit and period, so that the public
+    page costs the database one report however often it is read."""
+    from django.core.cache import cache
+
+    from .. import statistics
+
+    unit = AdministrativeUnit.objects.filter(code=unit_code, active=True).first()
+    if unit is None:
+        raise NotFound(f"không có đơn vị mã {unit_code}", field="unit")
+    first = date(year, month or 1, 1)
+    last = (date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1) - timedelta(days=1))
+    key = f"portal:statistics:{unit.pk}:{first.isoformat()}:{last.isoformat()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    parents = statistics.unit_parents()
+    scope = statistics.Scope.for_days(first, last, unit_ids=statistics.subtree_ids({unit.pk}, parents))
+    result = statistics.report(scope, parents)
+    figures = {
+        "unit": {"code": unit.code, "name": unit.name}, "first": first, "last": last, "totals": result.totals,
+        "by_procedure": [{"name": row["procedure"].name, "code": row["procedure"].code,
+                          **{k: v for k, v in row.items() if k not in ("procedure", "key")}}
+                         for row in result.by_procedure],
+        "as_of": scope.as_of,
+    }
+    cache.set(key, figures, PUBLIC_CACHE_SECONDS)
+    return figures
