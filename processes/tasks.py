@@ -1,8 +1,8 @@
 """Celery executes; PostgreSQL remembers.
 
-The sweeper claims due timers in batches (SKIP LOCKED and a lease, processes/services/timers.py) and enqueues one
-firing per timer once its claim has committed; each firing re-checks under locks (dossier, then timer), so a duplicate
-delivery does nothing. No task carries a deadline as an ETA or a countdown: a lost message costs at most one lease,
+The sweeper claims due timers in batches (SKIP LOCKED and a lease, processes/services/timers.py) and enqueues their
+firings (fire_timers, MOTCUA_FIRE_BATCH ids a message) once its claim has committed; each firing re-checks under
+locks (dossier, then timer), so a duplicate delivery does nothing. No task carries a deadline as an ETA or a countdown: a lost message costs at most one lease,
 after which a later sweep claims the timer again (with its attempt counted, so a crash loop ends in an incident).
 
 Back-pressure. A claimed timer whose firing waits in the queue longer than the lease would be claimed again (and its
@@ -53,15 +53,22 @@ def in_flight(cap):
         return cursor.fetchone()[0]
 
 
+def fire_batch_size():
+    return max(1, int(getattr(settings, "MOTCUA_FIRE_BATCH", 10)))
+
+
 def _publish(ids, owner):
-    """Publishes one fire_timer message per id on one producer connection. Returns how many went out; stops at the
+    """Publishes the firings on one producer connection, a fire_timers message per batch of ids (a message per timer
+    costs a worker more in Celery's handling than the firing itself). Returns how many ids went out; stops at the
     first broker error (the lease brings the rest back)."""
     sent = 0
+    size = fire_batch_size()
     try:
-        with fire_timer.app.producer_or_acquire() as producer:
-            for timer_id in ids:
-                fire_timer.apply_async((timer_id, owner), producer=producer)
-                sent += 1
+        with fire_timers.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), size):
+                batch = list(ids[start:start + size])
+                fire_timers.apply_async((batch, owner), producer=producer)
+                sent += len(batch)
     except Exception:  # broker down or gone: the leases run out and a later sweep claims these timers again
         log.exception("could not enqueue %d timer firing(s); their leases will bring them back", len(ids) - sent)
     return sent
@@ -100,6 +107,13 @@ def sweep_timers(batch=None):
         enqueued += sent
         if sent < len(ids):
             return enqueued  # the broker is down: stop claiming; leases and the next sweep re-drive the rest
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fire_timers(timer_ids, owner=None):
+    """Fires a batch of claimed timers one after the other, each in its own transaction and idempotent: a batch
+    delivered twice, or cut short by a crash and delivered again, fires each timer once."""
+    return [timers.fire_timer(timer_id, owner) for timer_id in timer_ids]
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -144,7 +144,7 @@ class FilesystemBroker:
         return sum(1 for _ in (self.folder / "queue").glob("*.msg"))
 
     def queued_firings(self):
-        """The timer ids of the fire_timer messages still waiting in the queue folder."""
+        """The timer ids of the fire_timer / fire_timers messages still waiting in the queue folder."""
         import base64
         import json
 
@@ -154,13 +154,14 @@ class FilesystemBroker:
                 message = json.loads(path.read_text())
             except (OSError, ValueError):
                 continue
-            if message.get("headers", {}).get("task") != "processes.tasks.fire_timer":
+            task = message.get("headers", {}).get("task")
+            if task not in ("processes.tasks.fire_timer", "processes.tasks.fire_timers"):
                 continue
             body = message["body"]
             if message.get("properties", {}).get("body_encoding") == "base64":
                 body = base64.b64decode(body)
             args = json.loads(body)[0]
-            ids.add(args[0])
+            ids.update(args[0] if task == "processes.tasks.fire_timers" else [args[0]])
         return ids
 
 
