@@ -14,6 +14,7 @@ STAMP  := $(VENV)/.requirements.stamp
 REQS   := $(wildcard requirements*.txt)
 ARGS   ?=
 SIZE   ?= quick
+BENCH_RESULTS ?= bench/results.jsonl
 
 # Used by `make test` unless already set (in the environment or on the make command line).
 TEST_DATABASE_URL      := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/motcua)
@@ -54,5 +55,5 @@ run: venv assets
 # Each benchmark uses its own database (bench/engine.py: motcua_bench_engine, bench/timers.py: motcua_bench; dropped
 # and migrated on every run).
 bench: venv services
-	@set -o pipefail; $(VPY) bench/engine.py --size '$(SIZE)' | tee -a bench/results.jsonl
-	@set -o pipefail; $(VPY) bench/timers.py --size '$(SIZE)' | tee -a bench/results.jsonl
+	@set -o pipefail; $(VPY) bench/engine.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'
+	@set -o pipefail; $(VPY) bench/timers.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'

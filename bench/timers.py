@@ -5,6 +5,8 @@
 * sweep_idle_ms_10k / sweep_idle_ms — one sweep (processes.tasks.sweep_timers, the task body in this process: the
   in-flight count and the SKIP LOCKED claim) with nothing due, median of many, at 10,000 and at 100,000 armed timers;
   the second line carries the first as its baseline (target: ratio ≤ 2).
+* worker_rss_mb — the resident memory of the largest process of that worker right after the storm (its processes are
+  never recycled), with each process's figure; target ≤ 200 MB after 10,000 firings (size full).
 * timer_storm_s — `due` timers due at once among 100,000 armed: seconds from the due instant until the last has fired,
   fired by a REAL worker (`celery -A motcua worker --pool=prefork --concurrency=2 -B`, production settings: lease
   300 s, at most 1,000 in flight, beat every 15 s) on our own redis-server. The due instant is met by one sweep sent at
@@ -99,6 +101,24 @@ def idle_sweep_ms():
         assert enqueued == 0, "something was due"
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.9)]
+
+
+def worker_rss_mb(pgid):
+    """{pid: resident MB} of every process of the worker's group (the main process with its embedded beat, and the
+    pool's processes, which were never recycled: no max-tasks-per-child)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # field 5 of /proc/PID/stat: the process group
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, ValueError, IndexError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                found[int(stat.parent.name)] = int(line.split()[1]) / 1024
+    return found
 
 
 def claim_plan():
@@ -200,6 +220,7 @@ def main():
                 progress.append((time.monotonic(), fired))
                 note(f"{fired}/{due_count} fired after {time.monotonic() - t0:.0f} s")
         storm = time.monotonic() - t0
+        rss = worker_rss_mb(worker.process.pid)
     finally:
         worker.stop()
         server.kill()
@@ -216,6 +237,9 @@ def main():
          {"armed": ARMED_LARGE, "due": due_count, "workers": f"prefork x{args.concurrency}", "broker": "redis",
           "data": "simulated"},
          firings_per_s=round(due_count / storm, 1), reclaimed=reclaimed, target_s=60)
+    emit("worker_rss_mb", round(max(rss.values()), 1), "MB",
+         {"firings": due_count, "processes": len(rss), "recycled": False, "data": "simulated"},
+         per_process={str(pid): round(mb, 1) for pid, mb in sorted(rss.items())}, target=200)
     note(f"done in {time.monotonic() - started_all:.0f} s; worker log {worker.log_path}")
 
 
