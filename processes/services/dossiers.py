@@ -349,7 +349,10 @@ def _lock_item(item_id):
         dossier_id = WorkItem.objects.values_list("dossier_id", flat=True).get(pk=item_id)
     except WorkItem.DoesNotExist:
         raise NotFound("không có bước xử lý này", field="task") from None
-    dossier = Dossier.objects.select_for_update().select_related("version", "receiving_unit").get(pk=dossier_id)
+    # of=self: the version and unit rows are read, not locked (locking them would serialise every step of a
+    # procedure version and deadlock against the deferred foreign-key checks of other dossiers' commits)
+    dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("version", "receiving_unit")
+               .get(pk=dossier_id))
     item = WorkItem.objects.select_related("unit").get(pk=item_id)
     return dossier, item
 

@@ -247,7 +247,7 @@ def _pending_diagram_timers(dossier):
 
 def _migrate_one(pk, source, target, actor):
     """One dossier, in the caller's transaction; raises Refused (or any error) to roll it back."""
-    dossier = Dossier.objects.select_for_update().select_related("version", "receiving_unit").get(pk=pk)
+    dossier = Dossier.objects.select_for_update(of=("self",)).select_related("version", "receiving_unit").get(pk=pk)
     refusal = _not_eligible(dossier, dossier.procedure, source)
     if refusal:
         raise Refused(refusal)

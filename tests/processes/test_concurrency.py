@@ -71,3 +71,42 @@ def test_fifty_concurrent_receptions_get_unique_consecutive_codes(tdemo, api):
     assert {status for status, _ in results} == {201}
     codes = sorted(code for _, code in results)
     assert codes == [f"{TANPHONG}-261202-{n:04d}" for n in range(1, 51)]
+
+
+def test_steps_of_two_dossiers_of_one_version_and_unit_do_not_wait_for_each_other(tdemo, api):
+    """Locking a dossier locks its row only: not its version's or its unit's (select_for_update of=self). Otherwise
+    every step of a procedure version waits for the others, and deferred foreign-key checks at commit deadlock
+    (found by bench/engine.py's dossiers_per_s)."""
+    import time
+
+    from django.db import transaction
+
+    from processes.services.dossiers import _lock_item
+
+    at("2026-12-01 09:00")
+    codes = [receive(api, "nhan-cha-me-con", HIEPDUC)["code"] for _ in range(2)]
+    items = [WorkItem.objects.get(dossier__code=code, status="open").pk for code in codes]
+    holding, release = threading.Event(), threading.Event()
+    waited = {}
+
+    def first():
+        with transaction.atomic():
+            _lock_item(items[0])
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            started = time.monotonic()
+            dossier, item = _lock_item(items[1])  # before the fix: blocked on the version row, then lock timeout
+            waited["s"] = time.monotonic() - started
+        assert dossier.code == codes[1] and waited["s"] < 1
+    finally:
+        release.set()
+        thread.join(10)
