@@ -211,9 +211,13 @@ def _save_engine_state(dossier, instance, now):
         if now > dossier.due_at and DossierFlag.LATE not in dossier.flags:
             dossier.flags = [*dossier.flags, DossierFlag.LATE]
         statutory.on_dossier_finished(dossier, now)
-    dossier.revision = F("revision") + 1
-    dossier.save()
-    dossier.refresh_from_db(fields=["revision"])
+    if isinstance(dossier.revision, int):  # the caller holds the row lock: the number read is the number stored
+        dossier.revision += 1
+        dossier.save()
+    else:  # an F() expression left by an earlier update of this instance
+        dossier.revision = F("revision") + 1
+        dossier.save()
+        dossier.refresh_from_db(fields=["revision"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -354,6 +358,7 @@ def _lock_item(item_id):
     dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("version", "receiving_unit")
                .get(pk=dossier_id))
     item = WorkItem.objects.select_related("unit").get(pk=item_id)
+    item.dossier = dossier  # the locked row, with its version: no second read of either (the step's form needs it)
     return dossier, item
 
 
@@ -541,8 +546,8 @@ def return_result(*, code, actor, collected_by="", representative_id_number=None
 
 @register(TimerKind.DIAGRAM)
 def fire_diagram_timer(dossier, timer, now):
-    """A diagram's timer counts as fired only once the engine task has left its waiting state."""
-    dossier = Dossier.objects.select_related("version", "receiving_unit").get(pk=dossier.pk)
+    """A diagram's timer counts as fired only once the engine task has left its waiting state. `dossier` is the row
+    fire_timer locked, with its version and unit."""
     if dossier.status not in OPEN_STATUSES:
         return True
     instance = load_instance(dossier)

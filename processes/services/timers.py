@@ -79,7 +79,8 @@ def fire_timer(timer_id, owner=None):
     try:
         with transaction.atomic():
             dossier_id = Timer.objects.values_list("dossier_id", flat=True).get(pk=timer_id)
-            dossier = Dossier.objects.select_for_update().get(pk=dossier_id)
+            dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("version", "receiving_unit")
+                       .get(pk=dossier_id))
             timer = Timer.objects.select_for_update().get(pk=timer_id)
             now = clock.now()
             if timer.status not in (TimerStatus.SCHEDULED, TimerStatus.CLAIMED):
