@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -368,28 +368,10 @@ def online_submission(request, unit, submission_id):
 @desk_required
 def online_file(request, unit, submission_id, attachment_id):
     """A file of an online submission, to this unit's desk."""
-    from .views_step import content_disposition, download_name
+    from .views_step import attachment_response
 
     submission = _submission_or_404(unit, submission_id)
-    attachment = submission.attachments.filter(pk=attachment_id).first()
-    if attachment is None:
-        raise Http404(_("Không có tệp này"))
-    try:
-        handle = open(attachment_services.attachment_path(attachment), "rb")  # noqa: SIM115 — FileResponse closes
-    except OSError:
-        raise Http404(_("Không có tệp này")) from None
-    content_type = attachment_services.sniff(handle)
-    disposition = "inline"
-    if content_type is None:
-        content_type, disposition = "application/octet-stream", "attachment"
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(download_name(attachment, content_type), disposition)
-    response["X-Content-Type-Options"] = "nosniff"
-    if content_type != "application/pdf":
-        response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return attachment_response(submission.attachments.filter(pk=attachment_id).first())
 
 
 def _online_conflict(request, exc, submission):

@@ -353,7 +353,12 @@ def content_disposition(name, disposition="inline"):
 def attachment_file(request, attachment_id):
     """The file, to an official who may see its dossier (404 otherwise): the type found in its bytes, inline, never
     sniffed by the browser, images sandboxed, not kept in shared caches."""
-    attachment = process_selectors.attachment_for(request.user, attachment_id)
+    return attachment_response(process_selectors.attachment_for(request.user, attachment_id))
+
+
+def attachment_response(attachment):
+    """A stored file as the officials' pages serve it (404 for None or a file gone from the store): the type found in
+    its bytes, inline, never sniffed by the browser, images sandboxed, not kept in shared caches."""
     if attachment is None:
         raise Http404(_("Không có tệp này"))
     try:
