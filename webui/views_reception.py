@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes import selectors as process_selectors
 from processes.models import Event, FeePayment
-from processes.services import attachments as attachment_services
 from processes.services import forms as form_services
 from processes.services import portal, reception
 from processes.services.errors import InvalidInput, NotFound, ServiceError
