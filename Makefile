@@ -52,8 +52,10 @@ test: venv services assets chromium
 run: venv assets
 	exec $(VPY) scripts/run_demo.py
 
-# Each benchmark uses its own database (bench/engine.py: motcua_bench_engine, bench/timers.py: motcua_bench; dropped
-# and migrated on every run).
+# Each benchmark uses its own database (bench/engine.py: motcua_bench_engine, bench/timers.py: motcua_bench,
+# bench/http_load.py: motcua_bench_http, bench/scale.py: motcua_bench_scale; dropped and migrated on every run).
 bench: venv services
 	@set -o pipefail; $(VPY) bench/engine.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'
 	@set -o pipefail; $(VPY) bench/timers.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'
+	@set -o pipefail; $(VPY) bench/http_load.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'
+	@set -o pipefail; $(VPY) bench/scale.py --size '$(SIZE)' | tee -a '$(BENCH_RESULTS)'

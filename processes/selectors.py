@@ -101,12 +101,20 @@ def attachment_for(user, attachment_id):
 
 def inbox_for(user):
     """Open steps the official may work on: routed to one of their units in one of their roles (held, or stood in for
-    through an active substitution), or claimed by them."""
-    memberships = Membership.objects.filter(user=user, unit=OuterRef("unit_id"), role=OuterRef("role"))
-    standing_in = active_substitutions().filter(substitute=user, unit=OuterRef("unit_id"), role=OuterRef("role"))
+    through an active substitution), or claimed by them.
+
+    The official's (unit, role) pairs are read first (one small query) and the items selected by plain equalities, so
+    that PostgreSQL reads the index (unit, role, status) once per pair and (claimed_by, status): the rows read are the
+    official's own. Correlated EXISTS over every open item of every unit read all of them (bench/scale.py: 50,000
+    open dossiers in the unit, 60k+ open items) and priced the query past PostgreSQL's JIT threshold."""
+    held = (Membership.objects.filter(user=user).values_list("unit_id", "role")
+            .union(active_substitutions().filter(substitute=user).values_list("unit_id", "role")))
+    mine = Q(claimed_by=user)
+    for unit_id, role in sorted(held):
+        mine |= Q(unit_id=unit_id, role=role)
     return (
         WorkItem.objects.filter(status=WorkItemStatus.OPEN)
-        .filter(Q(Exists(memberships)) | Q(Exists(standing_in)) | Q(claimed_by=user))
+        .filter(mine)
         .select_related("dossier", "dossier__procedure", "unit", "claimed_by")
         .order_by("due_at", "id")
     )

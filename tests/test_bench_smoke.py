@@ -7,12 +7,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = {"step_overhead_ratio", "instance_bytes", "dossiers_per_s", "pgbench_tps", "sweep_idle_ms_10k",
-           "sweep_idle_ms", "timer_storm_s", "worker_rss_mb"}
+           "sweep_idle_ms", "timer_storm_s", "worker_rss_mb", "http_rps", "http_p95_ms", "http_5xx",
+           "scale_generate_s", "inbox_p95_ms", "lookup_p95_ms", "year_report_s"}
 
 
 def test_make_bench_smoke_prints_every_figure(tmp_path):
     suffix = os.environ.get("MOTCUA_TEST_DB", "test")  # private databases, out of a real benchmark's way
-    env = {**os.environ, "BENCH_DATABASE": f"{suffix}_bench_timers", "BENCH_ENGINE_DATABASE": f"{suffix}_bench_engine"}
+    env = {**os.environ, "BENCH_DATABASE": f"{suffix}_bench_timers", "BENCH_ENGINE_DATABASE": f"{suffix}_bench_engine",
+           "BENCH_HTTP_DATABASE": f"{suffix}_bench_http", "BENCH_SCALE_DATABASE": f"{suffix}_bench_scale"}
     results = tmp_path / "results.jsonl"
     done = subprocess.run(["make", "--no-print-directory", "bench", "SIZE=smoke", f"BENCH_RESULTS={results}"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
