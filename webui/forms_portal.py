@@ -3,7 +3,7 @@ processes.services.portal decides what is valid, and its message is shown at the
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .forms_reception import DeskForm, MultipleFileField
+from .forms_reception import ApplicantFields, DeskForm, MultipleFileField
 
 SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
 RATING_ELEMENTS = [
@@ -30,7 +30,7 @@ class PortalLookupForm(forms.Form):
         return bool((self.cleaned_data.get("mk") or "").strip() or (self.cleaned_data.get("sdt") or "").strip())
 
 
-class OnlineSubmissionForm(DeskForm):
+class OnlineSubmissionForm(DeskForm, ApplicantFields):
     """The applicant and one file input per checklist item (several files allowed)."""
 
     service_fields = {
@@ -39,28 +39,15 @@ class OnlineSubmissionForm(DeskForm):
         "documents": None, "procedure": None, "unit": None,
     }
 
-    full_name = forms.CharField(label=_("Họ và tên người nộp"), max_length=200, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    id_number = forms.CharField(label=_("Số CCCD/CMND"), max_length=20, required=False,
-                                help_text=_("9 hoặc 12 chữ số"),
-                                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-    phone = forms.CharField(label=_("Điện thoại"), max_length=20, required=False,
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    email = forms.CharField(label=_("Thư điện tử"), max_length=254, required=False,
-                            widget=forms.TextInput(attrs={"type": "email", "autocomplete": "email"}))
-    address = forms.CharField(label=_("Địa chỉ"), max_length=400, required=False,
-                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-
     def __init__(self, *args, checklist, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, hint in self.OWN_AUTOCOMPLETE.items():  # the citizen's own data: the browser may fill it in
+            self.fields[name].widget.attrs["autocomplete"] = hint
         self.checklist = checklist
         for i, row in enumerate(checklist):
             self.fields[f"file-{i}"] = MultipleFileField(label=row["name"])
         self.service_fields = {**self.service_fields,
                                **{f"documents[{i}]": f"file-{i}" for i in range(len(checklist))}}
-
-    def applicant_fields(self):
-        return [self[name] for name in ("full_name", "id_number", "phone", "email", "address")]
 
     def file_rows(self):
         return [{"n": i, "row": row, "field": self[f"file-{i}"]} for i, row in enumerate(self.checklist)]

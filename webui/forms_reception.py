@@ -78,17 +78,13 @@ class FindDossierForm(forms.Form):
                                            "max_length": _("Mã hồ sơ dài tối đa 48 ký tự.")})
 
 
-class IntakeForm(DeskForm):
-    """The applicant, the channel, the checklist with a scan input and a 'reason if missing' per document, extra
-    rows for form 02, and the reasons of form 03. The decision is the button pressed."""
+class ApplicantFields(forms.Form):
+    """The applicant's fields of the desk's intake and of the portal's online submission (the service checks them:
+    processes.services.reception.clean_applicant). Autocomplete is off: at the desk they are someone else's data;
+    the portal turns it on for the citizen's own (OWN_AUTOCOMPLETE)."""
 
-    DECISIONS = ("receive", "incomplete", "refuse")
-    service_fields = {
-        "applicant.full_name": "full_name", "applicant.id_number": "id_number", "applicant.phone": "phone",
-        "applicant.email": "email", "applicant.address": "address", "applicant": "full_name",
-        "channel": "channel", "documents": "documents", "items": "documents", "reasons": "reasons",
-        "reasons[*": "reasons", "procedure": None,
-    }
+    APPLICANT = ("full_name", "id_number", "phone", "email", "address")
+    OWN_AUTOCOMPLETE = {"full_name": "name", "phone": "tel", "email": "email", "address": "street-address"}
 
     full_name = forms.CharField(label=_("Họ và tên người nộp"), max_length=200, required=False,
                                 widget=forms.TextInput(attrs={"autocomplete": "off"}))
@@ -101,6 +97,23 @@ class IntakeForm(DeskForm):
                             widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}))
     address = forms.CharField(label=_("Địa chỉ"), max_length=400, required=False,
                               widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def applicant_fields(self):
+        return [self[name] for name in self.APPLICANT]
+
+
+class IntakeForm(DeskForm, ApplicantFields):
+    """The applicant, the channel, the checklist with a scan input and a 'reason if missing' per document, extra
+    rows for form 02, and the reasons of form 03. The decision is the button pressed."""
+
+    DECISIONS = ("receive", "incomplete", "refuse")
+    service_fields = {
+        "applicant.full_name": "full_name", "applicant.id_number": "id_number", "applicant.phone": "phone",
+        "applicant.email": "email", "applicant.address": "address", "applicant": "full_name",
+        "channel": "channel", "documents": "documents", "items": "documents", "reasons": "reasons",
+        "reasons[*": "reasons", "procedure": None,
+    }
+
     channel = forms.TypedChoiceField(label=_("Hình thức nộp"), coerce=int, initial=1, widget=forms.RadioSelect,
                                      error_messages={"required": _("Hãy chọn hình thức nộp."),
                                                      "invalid_choice": _("Hình thức nộp không hợp lệ.")})
@@ -135,9 +148,6 @@ class IntakeForm(DeskForm):
     def extra_rows(self):
         return [{"n": n, "name": self[f"extra-name-{n}"], "reason": self[f"extra-reason-{n}"]}
                 for n in range(EXTRA_ITEMS)]
-
-    def applicant_fields(self):
-        return [self[name] for name in ("full_name", "id_number", "phone", "email", "address")]
 
     # what the services get
     def applicant(self):

@@ -427,3 +427,12 @@ def test_browser_rating_after_the_result_is_returned(tdemo, browser, open_contex
     expect(page.get_by_test_id("share-full")).to_contain_text("20")
     shot(page, "portal-13-catalogue", full_page=True)
     assert errors == []
+
+
+def test_the_browser_fills_in_the_citizens_own_details_but_never_the_desks(demo):
+    """One set of applicant fields (forms_reception.ApplicantFields): autocomplete on the portal, where they are the
+    citizen's own, and off at the desk, where they are someone else's."""
+    portal = Client().get(f"/dich-vu-cong/nop-truc-tuyen/dang-ky-khai-sinh/?don_vi={HIEPDUC}").content.decode()
+    assert 'name="full_name"' in portal and 'autocomplete="name"' in portal and 'autocomplete="tel"' in portal
+    desk = signed_in("motcua.hiepduc").get("/reception/procedures/dang-ky-khai-sinh/").content.decode()
+    assert 'name="full_name"' in desk and 'autocomplete="name"' not in desk and 'autocomplete="off"' in desk
