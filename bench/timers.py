@@ -130,7 +130,8 @@ def claim_plan():
     now = clock.now()
     with connection.cursor() as cursor:
         cursor.execute("BEGIN")
-        cursor.execute("EXPLAIN " + CLAIM_SQL, {"now": now, "batch": 200, "owner": "plan", "lease_until": now})
+        cursor.execute("EXPLAIN " + CLAIM_SQL.format(only=""),
+                       {"now": now, "batch": 200, "owner": "plan", "lease_until": now})
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("ROLLBACK")
     return plan

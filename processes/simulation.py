@@ -145,7 +145,7 @@ def default_units():
 
 
 class Simulation:
-    def __init__(self, *, dossiers, first_day, last_day, units=None, seed=0, stdout=None):
+    def __init__(self, *, dossiers, first_day, last_day, units=None, seed=0, stdout=None, own_timers_only=False):
         if dossiers < 0:
             raise ValueError("the number of dossiers must not be negative")
         if last_day < first_day:
@@ -158,6 +158,9 @@ class Simulation:
         if not self.units:
             raise ValueError("no unit to simulate: none has a reception official and a deployed procedure")
         self.stdout = stdout
+        # A simulation running beside others (simulate --workers), each with its own clock, fires only the timers of
+        # the dossiers its own units received: another's clock may be days ahead.
+        self.timer_units = [u.pk for u in self.units] if own_timers_only else None
         self.queue = []
         self.counter = 0
         self.summary = Summary()
@@ -290,15 +293,15 @@ class Simulation:
     def _fire_timers_until(self, fixed, at):
         """Fires every timer due up to `at`, each at its own due instant (as the sweeper would, every few seconds)."""
         while True:
-            due = next_due_at()
+            due = next_due_at(self.timer_units)
             if due is None or due > at:
                 return
             fixed.set(max(due, fixed.now()))
-            fired = sweep_inline(owner=OWNER)
+            fired = sweep_inline(owner=OWNER, receiving_units=self.timer_units)
             self.summary.timers_fired += fired
             if fired:
                 self._react_to_clock_items()
-            elif next_due_at() == due:
+            elif next_due_at(self.timer_units) == due:
                 return  # a timer that refuses to fire (an incident on its way): do not spin
 
     def _react_to_clock_items(self):
@@ -584,13 +587,52 @@ class Simulation:
         }
 
 
-def simulate(*, dossiers, first_day, last_day, unit_codes=None, seed=0):
+def resolve_units(unit_codes):
+    """The units of these codes, in that order; ValueError naming the unknown ones."""
+    found = {u.code: u for u in AdministrativeUnit.objects.filter(code__in=unit_codes)}
+    missing = [c for c in unit_codes if c not in found]
+    if missing:
+        raise ValueError(f"unknown unit code(s): {', '.join(missing)}")
+    return [found[c] for c in unit_codes]
+
+
+def split_units(units, workers, dossiers):
+    """Splits the receiving units into at most `workers` groups of about equal weight (largest first onto the lightest
+    group) and the dossiers between them in proportion. Returns [(units, dossiers)], without empty groups."""
+    groups = [[0, []] for _ in range(max(1, min(workers, len(units))))]
+    for unit in sorted(units, key=lambda u: (-UNIT_WEIGHTS.get(u.kind, 1), u.code)):
+        lightest = min(groups, key=lambda g: g[0])
+        lightest[0] += UNIT_WEIGHTS.get(unit.kind, 1)
+        lightest[1].append(unit)
+    total = sum(weight for weight, _ in groups)
+    shares = [dossiers * weight // total for weight, _ in groups]
+    for i in range(dossiers - sum(shares)):
+        shares[i % len(shares)] += 1
+    return [(members, share) for (_, members), share in zip(groups, shares) if members]
+
+
+def merge_summaries(summaries, duration):
+    """One summary for the runs of `simulate --workers`: counts added up, the wall-clock duration."""
+    merged = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if key in ("period", "seed", "duration_s", "dossiers_per_s"):
+                merged.setdefault(key, value)
+            elif isinstance(value, dict):
+                target = merged.setdefault(key, {})
+                for name, count in value.items():
+                    target[name] = target.get(name, 0) + count
+            else:
+                merged[key] = merged.get(key, 0) + value
+    merged["duration_s"] = round(duration, 2)
+    merged["dossiers_per_s"] = round(merged.get("dossiers", 0) / duration, 2) if duration > 0 else None
+    merged["workers"] = [{"units": s["units"], "dossiers": s["dossiers"], "duration_s": s["duration_s"]}
+                         for s in summaries]
+    return merged
+
+
+def simulate(*, dossiers, first_day, last_day, unit_codes=None, seed=0, own_timers_only=False):
     """Runs a simulation; returns its summary (a dict, JSON-ready)."""
-    units = None
-    if unit_codes:
-        found = {u.code: u for u in AdministrativeUnit.objects.filter(code__in=unit_codes)}
-        missing = [c for c in unit_codes if c not in found]
-        if missing:
-            raise ValueError(f"unknown unit code(s): {', '.join(missing)}")
-        units = [found[c] for c in unit_codes]
-    return Simulation(dossiers=dossiers, first_day=first_day, last_day=last_day, units=units, seed=seed).run()
+    units = resolve_units(unit_codes) if unit_codes else None
+    return Simulation(dossiers=dossiers, first_day=first_day, last_day=last_day, units=units, seed=seed,
+                      own_timers_only=own_timers_only).run()

@@ -128,8 +128,8 @@ def record_failure(timer_id, exc):
 CLAIM_SQL = """
 WITH due AS (
     SELECT id FROM processes_timer
-     WHERE (status = 'scheduled' AND due_at <= %(now)s)
-        OR (status = 'claimed' AND lease_expires_at <= %(now)s)
+     WHERE ((status = 'scheduled' AND due_at <= %(now)s)
+        OR (status = 'claimed' AND lease_expires_at <= %(now)s)){only}
      ORDER BY due_at
      LIMIT %(batch)s
      FOR UPDATE SKIP LOCKED)
@@ -139,20 +139,26 @@ UPDATE processes_timer t
  WHERE t.id = due.id
 RETURNING t.id, t.attempts, t.max_attempts
 """
+_ONLY_UNITS = """
+       AND dossier_id IN (SELECT id FROM processes_dossier WHERE receiving_unit_id = ANY(%(units)s))"""
 
 
-def claim_due_timers(owner, batch=200):
+def claim_due_timers(owner, batch=200, receiving_units=None):
     """Claims up to `batch` due timers (or ones whose lease ran out) for `owner`. Rows past max_attempts become
-    incidents instead. Returns the ids to fire."""
+    incidents instead. Returns the ids to fire. `receiving_units` (unit ids) limits the claim to the dossiers received
+    there: a simulation split over processes, each with its own clock, must fire only its own dossiers' timers."""
     from django.db import connection
 
     from .incidents import open_incident
 
     now = clock.now()
+    params = {"now": now, "batch": batch, "owner": owner, "lease_until": now + timedelta(seconds=lease_seconds())}
+    sql = CLAIM_SQL.format(only=_ONLY_UNITS if receiving_units is not None else "")
+    if receiving_units is not None:
+        params["units"] = list(receiving_units)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(CLAIM_SQL, {"now": now, "batch": batch, "owner": owner,
-                                       "lease_until": now + timedelta(seconds=lease_seconds())})
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         exhausted = [timer_id for timer_id, attempts, max_attempts in rows if attempts > max_attempts]
         for timer in Timer.objects.filter(pk__in=exhausted).select_related("dossier"):
@@ -163,17 +169,19 @@ def claim_due_timers(owner, batch=200):
     return [timer_id for timer_id, attempts, max_attempts in rows if attempts <= max_attempts]
 
 
-def next_due_at():
-    timer = Timer.objects.filter(status=TimerStatus.SCHEDULED).order_by("due_at").values_list("due_at", flat=True).first()
-    return timer
+def next_due_at(receiving_units=None):
+    timers = Timer.objects.filter(status=TimerStatus.SCHEDULED)
+    if receiving_units is not None:
+        timers = timers.filter(dossier__receiving_unit_id__in=list(receiving_units))
+    return timers.order_by("due_at").values_list("due_at", flat=True).first()
 
 
-def sweep_inline(owner="inline", batch=200):
+def sweep_inline(owner="inline", batch=200, receiving_units=None):
     """Claims and fires every due timer in this process, until none is left (tests, management command, simulations).
-    Returns how many fired."""
+    Returns how many fired. `receiving_units`: as for claim_due_timers."""
     fired = 0
     while True:
-        ids = claim_due_timers(owner, batch)
+        ids = claim_due_timers(owner, batch, receiving_units)
         if not ids:
             return fired
         progressed = False

@@ -118,3 +118,65 @@ def test_the_command_prints_its_summary_and_checks_its_arguments(demo):
     with pytest.raises(CommandError):
         call_command("simulate", "--dossiers", "3", "--from", "02/03/2026", "--to", "06/03/2026", "--units", "x",
                      stdout=out)
+
+
+def test_a_sweep_limited_to_units_fires_only_their_dossiers_timers(demo):
+    """`simulate --workers` gives each process its own clock: one must never fire another's dossiers' timers."""
+    from processes.services import dossiers as dossier_services
+    from processes.services.events import Actor
+    from processes.services.timers import next_due_at, sweep_inline
+    from processes.models import Membership
+
+    def receive(unit_code):
+        desk = Membership.objects.filter(unit__code=unit_code, role="reception").first().user
+        return dossier_services.receive_dossier(procedure_code="chung-thuc-ban-sao", unit_code=unit_code,
+                                                applicant={"full_name": "Lê Văn Mô Phỏng"}, actor=Actor(desk))
+
+    first, second = "001.00.16.H57", "003.00.16.H57"
+    a, b = receive(first), receive(second)
+    assert a.timers.filter(status="scheduled").exists() and b.timers.filter(status="scheduled").exists()
+    unit_a = AdministrativeUnit.objects.get(code=first).pk
+    later = max(Timer.objects.filter(status="scheduled").values_list("due_at", flat=True))
+    clock.set_clock(clock.FixedClock(later + timedelta(days=1)))
+    assert next_due_at([unit_a]) == min(a.timers.filter(status="scheduled").values_list("due_at", flat=True))
+    fired = sweep_inline(owner="unit a", receiving_units=[unit_a])
+    assert fired == a.timers.filter(status="fired").count() > 0
+    assert not a.timers.filter(status="scheduled", due_at__lte=later).exists()
+    assert not b.timers.exclude(status="scheduled").exists()  # the other unit's clock is its own
+    assert sweep_inline(owner="everyone") == b.timers.filter(status="fired").count() > 0
+
+
+def test_workers_split_the_units_and_their_summaries_add_up(tdemo, monkeypatch):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]  # the children must use the test database
+    monkeypatch.setenv("DATABASE_URL", f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+                                       f"{db['NAME']}")
+    codes = [u.code for u in units()][:4]
+    out = StringIO()
+    call_command("simulate", "--dossiers", "12", "--from", "02/03/2026", "--to", "13/03/2026", "--units",
+                 ",".join(codes), "--seed", "3", "--workers", "2", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert len(summary["workers"]) == 2 and sum(w["dossiers"] for w in summary["workers"]) == 12
+    assert summary["dossiers"] == Dossier.objects.filter(simulated=True).count() == 12
+    assert summary["units"] == 4 and summary["dossiers_per_s"] > 0
+    assert set(Dossier.objects.values_list("receiving_unit__code", flat=True)) <= set(codes)
+    fired = Timer.objects.filter(status="fired")
+    assert fired.count() == summary["timers_fired"] > 0 and not fired.exclude(attempts=1).exists()
+    end = datetime.combine(date(2026, 3, 14), time.min, VN_TZ)
+    assert not Timer.objects.filter(status="scheduled", due_at__lt=end).exists()
+    assert verify_chains() == []
+    with pytest.raises(CommandError, match="--workers"):
+        call_command("simulate", "--dossiers", "3", "--from", "02/03/2026", "--to", "06/03/2026", "--workers", "0",
+                     stdout=out)
+
+
+def test_split_units_balances_weights_and_shares_every_dossier(demo):
+    from processes.simulation import split_units
+
+    groups = split_units(units(), 2, 66_800)
+    assert len(groups) == 2 and sum(n for _, n in groups) == 66_800
+    assert sorted(u.code for members, _ in groups for u in members) == sorted(u.code for u in units())
+    # the district (weight 4) and 16 communes (1 each): 10 against 10
+    assert [n for _, n in groups] == [33_400, 33_400]
+    assert split_units(units()[:1], 4, 5) == [(units()[:1], 5)]

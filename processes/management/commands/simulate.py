@@ -1,8 +1,12 @@
 import json
+import subprocess
+import sys
+import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from processes.simulation import parse_day, simulate
+from processes.simulation import default_units, merge_summaries, parse_day, resolve_units, simulate, split_units
 
 
 class Command(BaseCommand):
@@ -18,18 +22,51 @@ class Command(BaseCommand):
         parser.add_argument("--units", default="", help="receiving units' codes, comma-separated (default: every "
                                                         "unit with a desk and a deployed procedure of its level)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same database: same run)")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="processes to split the units between, each with its own clock and its own dossiers "
+                                 "(default 1: one process, deterministic for a seed)")
+        parser.add_argument("--own-timers-only", action="store_true",
+                            help="fire only the timers of dossiers received by --units (set by --workers)")
 
     def handle(self, *args, **options):
         try:
             first_day, last_day = parse_day(options["first_day"]), parse_day(options["last_day"])
         except ValueError:
-            raise CommandError("dates are dd/mm/yyyy") from None
+            raise CommandError("--from and --to are dates written dd/mm/yyyy") from None
         if options["dossiers"] < 0:
             raise CommandError("--dossiers must not be negative")
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
         codes = [c.strip() for c in options["units"].split(",") if c.strip()] or None
         try:
-            summary = simulate(dossiers=options["dossiers"], first_day=first_day, last_day=last_day,
-                               unit_codes=codes, seed=options["seed"])
+            if options["workers"] > 1:
+                summary = self._in_parallel(options, codes)
+            else:
+                summary = simulate(dossiers=options["dossiers"], first_day=first_day, last_day=last_day,
+                                   unit_codes=codes, seed=options["seed"], own_timers_only=options["own_timers_only"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
+
+    def _in_parallel(self, options, codes):
+        """One `simulate --own-timers-only` process per group of units; their summaries merged."""
+        units = resolve_units(codes) if codes else default_units()
+        if not units:
+            raise ValueError("no unit to simulate: none has a reception official and a deployed procedure")
+        started = time.monotonic()
+        children = []
+        for index, (members, share) in enumerate(split_units(units, options["workers"], options["dossiers"])):
+            command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "simulate", "--own-timers-only",
+                       "--dossiers", str(share), "--from", options["first_day"], "--to", options["last_day"],
+                       "--units", ",".join(u.code for u in members), "--seed", str(options["seed"] * 1000 + index)]
+            children.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
+        summaries, failed = [], []
+        for child in children:
+            out, _ = child.communicate()
+            if child.returncode:
+                failed.append(child.returncode)
+            else:
+                summaries.append(json.loads(out))
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(children)} simulation processes failed (exit {failed})")
+        return merge_summaries(summaries, time.monotonic() - started)
