@@ -40,6 +40,7 @@ MAX_EXPRESSION_CHARS = 4_000
 MAX_INSTANCES = 100  # parallel instances of one multi-instance step; each is a task row in the state
 MAX_STATUTORY_LIMIT = Decimal(3660)
 HOURS_PER_DAY = Decimal(8)
+CLOCK_PHASE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -148,6 +149,8 @@ class StepInfo:
     required_fields: tuple
     # The step's form-js schema (the JSON object, checked by engine.forms.parse_form_schema), None without a form.
     form: dict | None = field(default=None, hash=False)
+    # The clock phase this step starts when it becomes ready (a case's acceptance, resolution…), None: none.
+    clock_phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,7 @@ class _Checker:
         self.nodes = {}  # flow node id -> element, in the executable process
         self.hours = {}  # user task id -> allocation in office hours
         self.extensions = {}  # node id -> legal extension in office hours
+        self.phases = {}  # user task id -> the clock phase it starts
         self.forms = {}  # zeebe:userTaskForm id -> element, declared on the executable process
 
     def add(self, element, message, element_id=None, line=None, related=()):
@@ -688,7 +692,7 @@ class _Checker:
             self.add(definition, f"zeebe:formDefinition on {_short(element.tag)} {_label(element)} has no effect: "
                                  f"only user tasks have a form", element_id=element.get("id"))
         properties = self._properties(element) if element.find("bpmn:extensionElements", NS) is not None else {}
-        for name in ("allocation_days", "allocation_hours", "required_fields"):
+        for name in ("allocation_days", "allocation_hours", "required_fields", "clock_phase"):
             if name in properties:
                 self.add(properties[name][1], f"{name} on {_short(element.tag)} {_label(element)} has no effect: "
                                               f"only user tasks carry it", element_id=element.get("id"))
@@ -742,15 +746,32 @@ class _Checker:
                 self.hours[task_id] = days * HOURS_PER_DAY if days is not None else hours
             if extension:
                 self.extensions[task_id] = extension * HOURS_PER_DAY
+            phase = self._clock_phase(task, properties)
+            if phase is False:
+                ok = False
+            else:
+                self.phases[task_id] = phase
             fields = self._required_fields(task, properties)
             form = self._step_form(task, fields)
             self.steps.append(StepInfo(
                 bpmn_id=task_id, name=task.get("name"), lane=lane_name,
                 allocation_days=days or None, allocation_hours=hours or None,
                 legal_extension_days=extension if extension not in (None, False) else None,
-                required_fields=fields, form=form,
+                required_fields=fields, form=form, clock_phase=phase or None,
             ))
         return ok
+
+    def _clock_phase(self, task, properties):
+        """The clock_phase property: a name of the procedure's clock phases (checked against the catalogue when the
+        version is deployed); None without one, False when malformed."""
+        if "clock_phase" not in properties:
+            return None
+        value, element = properties["clock_phase"]
+        if not CLOCK_PHASE_NAME.fullmatch(value or ""):
+            self.add(element, f"clock_phase {value!r} of user task {_label(task)} must be a lower-case name "
+                              f"(a-z, 0-9, _; at most 40 characters)", element_id=task.get("id"))
+            return False
+        return value
 
     def _check_lane(self, task, lane):
         if lane is None:
@@ -960,6 +981,12 @@ class _Checker:
                           f"allocation budget cannot be checked: simplify the diagram")
 
     def _judge_path(self, path, budget, how, reported, loop=False):
+        # A task starting a clock phase starts another budget (the case's phase limits live in the catalogue): the
+        # statutory budget holds the steps before it.
+        for index, node in enumerate(path):
+            if self.phases.get(node):
+                path, loop = path[:index], False
+                break
         tasks = [n for n in path if n in self.hours]
         if not tasks:
             return

@@ -263,6 +263,7 @@ class ReadyTask:
     allocation_hours: Decimal | None
     legal_extension_days: Decimal | None
     required_fields: tuple
+    clock_phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ def _step_properties(spec):
         "allocation_hours": _decimal_property(spec, properties, "allocation_hours"),
         "legal_extension_days": _decimal_property(spec, properties, "legal_extension_days"),
         "required_fields": tuple(f.strip() for f in fields.split(",") if f.strip()),
+        "clock_phase": (properties.get("clock_phase") or "").strip() or None,
     }
 
 

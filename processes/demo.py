@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import AdministrativeUnit, Field, Membership, Procedure, ProcessVersion, Role, UnitKind
+from .models import AdministrativeUnit, CaseKind, Field, Membership, Procedure, ProcessVersion, Role, UnitKind
 from .reference import ensure_reference_data
 from .services.procedures import deploy_process_version
 
@@ -20,6 +20,7 @@ DEPARTMENTS = [
     ("000.02.16.H57", "Phòng Tư pháp huyện Cai Lậy", "justice"),
     ("000.03.16.H57", "Phòng Lao động - Thương binh và Xã hội huyện Cai Lậy", "labour"),
     ("000.04.16.H57", "Phòng Kinh tế và Hạ tầng huyện Cai Lậy", "urban"),
+    ("000.05.16.H57", "Thanh tra huyện Cai Lậy", "inspection"),
 ]
 COMMUNES = [
     ("binhphu", "Bình Phú"), ("camson", "Cẩm Sơn"), ("hiepduc", "Hiệp Đức"), ("hoixuan", "Hội Xuân"),
@@ -32,6 +33,9 @@ FIELDS = [
     ("ho-tich", "Hộ tịch", "Civil status"),
     ("xay-dung", "Xây dựng", "Construction"),
     ("bao-tro-xa-hoi", "Bảo trợ xã hội", "Social protection"),
+    ("khieu-nai-to-cao", "Khiếu nại, tố cáo", "Complaints and denunciations"),
+    ("phan-anh-kien-nghi", "Phản ánh, kiến nghị", "Petitions and feedback"),
+    ("dat-dai", "Đất đai", "Land"),
 ]
 PROCEDURES = [
     {
@@ -76,6 +80,71 @@ PROCEDURES = [
         "statutory_limit": Decimal(22), "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "",
         "required_documents": [{"name": "Tờ khai đề nghị trợ giúp xã hội", "copies": 1}],
         "file": "tro_cap_xa_hoi.bpmn", "online_level": "partial",
+    },
+    # Complaints, denunciations, petitions and dialogue opinions (issue 9): dossiers of their own kinds, with the
+    # clocks of their laws (processes.services.case_clock). Calendar or working days: each phase's "unit".
+    {
+        "code": "khieu-nai-lan-dau", "kind": CaseKind.COMPLAINT, "field": "khieu-nai-to-cao",
+        "level": UnitKind.DISTRICT, "name": "Giải quyết khiếu nại lần đầu", "name_en": "Complaint, first instance",
+        "statutory_limit": Decimal(10), "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "",
+        "required_documents": [{"name": "Đơn khiếu nại", "copies": 1},
+                               {"name": "Tài liệu, chứng cứ kèm theo (nếu có)", "copies": 1}],
+        "file": "khieu_nai_lan_dau.bpmn", "online_level": "partial",
+        "clock_phases": {
+            "resolution": {"limit": 30, "unit": "calendar_days", "complex": 45, "remote": 45, "remote_complex": 60},
+            "send_decision": {"limit": 3, "unit": "working_days"},
+        },
+    },
+    {
+        "code": "khieu-nai-lan-hai", "kind": CaseKind.COMPLAINT, "field": "khieu-nai-to-cao",
+        "level": UnitKind.DISTRICT, "name": "Giải quyết khiếu nại lần hai", "name_en": "Complaint, second instance",
+        "statutory_limit": Decimal(10), "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "",
+        "required_documents": [{"name": "Đơn khiếu nại", "copies": 1},
+                               {"name": "Quyết định giải quyết khiếu nại lần đầu", "copies": 1}],
+        "file": "khieu_nai_lan_hai.bpmn", "online_level": "partial",
+        "clock_phases": {
+            "resolution": {"limit": 45, "unit": "calendar_days", "complex": 60, "remote": 60, "remote_complex": 70},
+            "send_decision": {"limit": 3, "unit": "working_days"},
+        },
+    },
+    {
+        "code": "to-cao", "kind": CaseKind.DENUNCIATION, "field": "khieu-nai-to-cao", "level": UnitKind.DISTRICT,
+        "name": "Giải quyết tố cáo", "name_en": "Denunciation", "statutory_limit": Decimal(7),
+        "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "",
+        "required_documents": [{"name": "Đơn tố cáo hoặc biên bản ghi nội dung tố cáo", "copies": 1}],
+        "file": "to_cao.bpmn", "online_level": "partial",
+        "clock_phases": {
+            "initial": {"extension": 3, "extensions": 1},
+            "forward": {"limit": 5, "unit": "working_days", "from": "received"},
+            "resolution": {"limit": 30, "unit": "calendar_days", "extension": 30,
+                           "extensions": {"normal": 0, "complex": 1, "especially_complex": 2}},
+            "send_decision": {"limit": 3, "unit": "working_days"},
+        },
+    },
+    {
+        "code": "phan-anh-kien-nghi", "kind": CaseKind.PETITION, "field": "phan-anh-kien-nghi",
+        "level": UnitKind.DISTRICT, "name": "Tiếp nhận, xử lý phản ánh, kiến nghị về quy định hành chính",
+        "name_en": "Petition or feedback on administrative regulations", "statutory_limit": Decimal(15),
+        "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "",
+        "required_documents": [{"name": "Nội dung phản ánh, kiến nghị", "copies": 1}],
+        "file": "phan_anh_kien_nghi.bpmn", "online_level": "full",
+        "clock_phases": {
+            "reject": {"limit": 2, "unit": "working_days", "from": "received"},
+            "ask_information": {"limit": 5, "unit": "working_days", "from": "received"},
+            "forward": {"limit": 5, "unit": "working_days", "from": "received"},
+            "publish": {"limit": 2, "unit": "working_days"},
+        },
+    },
+    {
+        "code": "y-kien-doi-thoai", "kind": CaseKind.DIALOGUE, "field": "phan-anh-kien-nghi",
+        "level": UnitKind.COMMUNE, "name": "Trả lời ý kiến tại hội nghị đối thoại",
+        "name_en": "Answer to an opinion raised at a dialogue meeting", "statutory_limit": Decimal(15),
+        "statutory_unit": "working_days", "fee": Decimal(0), "fee_note": "", "required_documents": [],
+        "file": "y_kien_doi_thoai.bpmn", "online_level": "none",
+        "clock_phases": {
+            "response": {"limit": 15, "unit": "working_days", "from": "received", "limit_data": "response_days"},
+            "publish": {"limit": 2, "unit": "working_days"},
+        },
     },
 ]
 
@@ -123,6 +192,8 @@ def seed_units_and_officials(password=DEMO_PASSWORD):
         ("tp.ldtbxh", "Huỳnh Văn Xã", [(departments["labour"], Role.UNIT_LEADER)]),
         ("cv.kthh", "Đặng Văn Hạ", [(departments["urban"], Role.SPECIALIST)]),
         ("tp.kthh", "Bùi Thị Tầng", [(departments["urban"], Role.UNIT_LEADER)]),
+        ("cv.thanhtra", "Mai Văn Minh", [(departments["inspection"], Role.SPECIALIST)]),
+        ("chanh.thanhtra", "Lâm Thị Chánh", [(departments["inspection"], Role.UNIT_LEADER)]),
         ("thietke", "Ngô Văn Quy", [(district, Role.PROCESS_DESIGNER)]),
         # a second designer: with MOTCUA_DEPLOY_APPROVAL=1 a draft goes live only when another designer approves it
         ("thietke2", "Trịnh Thị Duyệt", [(district, Role.PROCESS_DESIGNER)]),

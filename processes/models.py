@@ -114,8 +114,20 @@ class OnlineLevel(models.TextChoices):
     NONE = "none", "Không trực tuyến"
 
 
+class CaseKind(models.TextChoices):
+    """What a procedure handles: administrative dossiers, or letters with their own laws and clocks (issue 9). All run
+    as dossiers on the same engine and statutory clock; the kind keeps each out of the others' figures."""
+
+    ADMINISTRATIVE = "administrative", "Thủ tục hành chính"
+    COMPLAINT = "complaint", "Khiếu nại"
+    DENUNCIATION = "denunciation", "Tố cáo"
+    PETITION = "petition", "Phản ánh, kiến nghị"
+    DIALOGUE = "dialogue", "Ý kiến tại hội nghị đối thoại"
+
+
 class Procedure(models.Model):
     code = models.SlugField("mã thủ tục", max_length=60, unique=True)
+    kind = models.CharField("loại", max_length=16, choices=CaseKind.choices, default=CaseKind.ADMINISTRATIVE)
     national_code = models.CharField("mã CSDL quốc gia", max_length=40, blank=True)
     name = models.CharField("tên thủ tục", max_length=400)
     name_en = models.CharField(max_length=400, blank=True)
@@ -130,6 +142,9 @@ class Procedure(models.Model):
     # Lead times of the statutory clock, in working days before the due time; empty = the defaults (README).
     explanation_lead_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     apology_lead_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # The clocks after the first one (processes.services.case_clock): {phase: {"limit", "unit", "from", "complex",
+    # "remote", "remote_complex", "extension", "extensions"}}; a user task's clock_phase property starts one.
+    clock_phases = models.JSONField("các mốc thời hạn", default=dict, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -242,6 +257,10 @@ class Dossier(models.Model):
     clock_generation = models.PositiveIntegerField(default=0, help_text="bumped when the statutory clock restarts")
     clock_started_at = models.DateTimeField(null=True, blank=True, help_text="reception, or the last restart")
     clock_paused_at = models.DateTimeField(null=True, blank=True)
+    clock_phase = models.CharField(max_length=40, blank=True, help_text="the running phase of Procedure.clock_phases; "
+                                                                        "blank: the procedure's own limit")
+    meeting = models.ForeignKey("DialogueMeeting", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="opinions", help_text="the dialogue meeting an opinion was raised at")
     flags = models.JSONField(default=list, blank=True, help_text="DossierFlag values")
     late_unit = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+", help_text="the unit holding the dossier when it became late")
@@ -852,3 +871,50 @@ class OnlineSubmission(models.Model):
         verbose_name = "hồ sơ nộp trực tuyến"
         ordering = ["submitted_at", "id"]
         indexes = [models.Index(fields=["unit", "status"])]
+
+
+class DecisionKind(models.TextChoices):
+    EXTENSION = "extension", "Gia hạn giải quyết"
+
+
+class CaseDecision(models.Model):
+    """A recorded decision that moves a case's clock (Law on Denunciation 2018 Art. 30: each extension by a written
+    decision). Written only by processes.services.case_clock, with its event."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField(max_length=16, choices=DecisionKind.choices)
+    phase = models.CharField(max_length=40)
+    sequence = models.PositiveSmallIntegerField(help_text="1 for the first decision of its kind in the phase")
+    number = models.CharField("số quyết định", max_length=60)
+    reason = models.TextField()
+    days = models.DecimalField(max_digits=6, decimal_places=2)
+    previous_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dossier", "decided_at"]
+        constraints = [models.UniqueConstraint(fields=["dossier", "kind", "phase", "sequence"],
+                                               name="case_decision_once")]
+
+
+class DialogueMeeting(models.Model):
+    """A dialogue meeting between leaders and citizens; each opinion raised there is a dossier of the dialogue
+    procedure (Dossier.meeting), assigned to a unit with its response deadline."""
+
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="dialogue_meetings",
+                             help_text="the unit holding the meeting")
+    commune = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", help_text="where it was held")
+    held_on = models.DateField("ngày tổ chức")
+    place = models.CharField("địa điểm", max_length=300, blank=True)
+    leaders = models.TextField("lãnh đạo chủ trì, tham dự")
+    attendees = models.PositiveIntegerField("số người dân tham dự", default=0)
+    summary = models.TextField("nội dung chính", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    simulated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]

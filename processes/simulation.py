@@ -35,6 +35,7 @@ from engine.calendar import VN_TZ
 
 from .models import (
     AdministrativeUnit,
+    CaseKind,
     Channel,
     CitizenContact,
     ContactKind,
@@ -139,7 +140,8 @@ def _office_instant(rng, calendar, day):
 
 def default_units():
     """Every active unit with a reception official and at least one deployed procedure of its level."""
-    levels = set(Procedure.objects.filter(active=True, versions__isnull=False).values_list("level", flat=True))
+    levels = set(Procedure.objects.filter(active=True, kind=CaseKind.ADMINISTRATIVE, versions__isnull=False)
+                 .values_list("level", flat=True))
     desks = Membership.objects.filter(role=Role.RECEPTION).values("unit_id")
     return list(AdministrativeUnit.objects.filter(active=True, kind__in=levels, pk__in=desks).order_by("code"))
 
@@ -197,7 +199,8 @@ class Simulation:
         """The receptions of the period, in time order, each with its fate."""
         rng = self.rng
         procedures = {}
-        for procedure in (Procedure.objects.filter(active=True, versions__isnull=False).distinct().order_by("code")):
+        for procedure in (Procedure.objects.filter(active=True, kind=CaseKind.ADMINISTRATIVE, versions__isnull=False)
+                          .distinct().order_by("code")):
             procedures.setdefault(procedure.level, []).append(procedure)
         units = [u for u in self.units if procedures.get(u.kind)]
         if not units:

@@ -179,6 +179,15 @@ def sync_work_items(dossier, instance, now, actor, *, apply_extensions=True):
     if extended and dossier.clock_paused_at is None:
         dossier.save(update_fields=["due_at", "legal_extension_days"])
         statutory.arm_statutory_clock(dossier, now)
+    phases = [(task_id, task.clock_phase) for task_id, task in ready.items()
+              if task_id not in open_items and getattr(task, "clock_phase", None)]
+    if phases and apply_extensions:
+        from .case_clock import start_phase
+
+        dossier.data = instance.data  # the phase's limit may depend on what the step before decided (complexity)
+        for task_id, phase in phases:
+            if phase != dossier.clock_phase:
+                start_phase(dossier, phase, now, engine_task_id=task_id, actor=actor)
     return created
 
 

@@ -73,6 +73,12 @@ def deploy_process_version(*, xml, filename="<upload>", procedure_code=None, act
             field="statutory_limit",
             element_id=compiled.process_id,
         )
+    unknown = phase_problems(compiled, procedure)
+    if unknown:
+        element_id, message = unknown[0]
+        raise InvalidInput(f"BPMN không hợp lệ: {message}", field="bpmn", element_id=element_id,
+                           problems=[{"line": None, "element_id": e, "message": m, "text": f"{filename}: {e}: {m}"}
+                                     for e, m in unknown])
     last = procedure.versions.order_by("-number").first()
     if last is not None and last.checksum == compiled.checksum:
         raise InvalidInput(f"phiên bản {last.number} đã có nội dung y hệt", field="bpmn")
@@ -96,6 +102,14 @@ def deploy_process_version(*, xml, filename="<upload>", procedure_code=None, act
     return version
 
 
+def phase_problems(compiled, procedure):
+    """[(element id, message)] for each step whose clock_phase is not one of the procedure's clock phases."""
+    known = sorted(k for k in (procedure.clock_phases or {}) if k != "initial")
+    return [(step.bpmn_id, f"clock_phase {step.clock_phase!r} of user task {step.bpmn_id} is not a clock phase of "
+                           f"procedure {procedure.code} (known: {', '.join(known) or 'none'})")
+            for step in compiled.steps if step.clock_phase and step.clock_phase not in known]
+
+
 def _num(value):
     return None if value is None else str(value)
 
@@ -110,4 +124,5 @@ def step_as_dict(step):
         "legal_extension_days": _num(step.legal_extension_days),
         "required_fields": list(step.required_fields or []),
         "form": getattr(step, "form", None),  # the step's form-js schema (engine.forms), None without one
+        "clock_phase": getattr(step, "clock_phase", None),
     }

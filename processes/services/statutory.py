@@ -104,12 +104,15 @@ def lead_times(dossier):
     """(explanation opens, apology deadline) for the dossier's current statutory due time. Defaults for a limit of L
     working days: the explanation opens at due − 2 working days when L ≥ 4, when half of L has passed when
     1 ≤ L < 4; the apology is due at due − 1 working day when L ≥ 2, else by the due time; same-day: no lead."""
+    from .case_clock import current_limit
+
     procedure = dossier.procedure
     calendar = calendar_for_unit(dossier.receiving_unit)
-    limit = Decimal(procedure.statutory_limit) + Decimal(dossier.legal_extension_days)
+    limit, unit = current_limit(dossier)
+    limit += Decimal(dossier.legal_extension_days)
     due = dossier.due_at
     hours = calendar.hours_per_day
-    if procedure.statutory_unit == StatutoryUnit.SAME_DAY or limit == 0:
+    if unit == StatutoryUnit.SAME_DAY or limit == 0:
         return None, due
     if procedure.explanation_lead_days is not None:
         opens = subtract_office_hours(calendar, due, Decimal(procedure.explanation_lead_days) * hours)
@@ -193,6 +196,9 @@ def _save(dossier, fields):
     dossier.revision = F("revision") + 1
     dossier.save(update_fields=sorted({*fields, "revision"}))
     dossier.refresh_from_db(fields=["revision"])
+
+
+save_dossier = _save
 
 
 def _add_flag(dossier, flag):
@@ -821,9 +827,11 @@ def receive_supplementation(code, actor):
     before = {"status": dossier.status, "due_at": _iso(dossier.due_at), "clock_generation": dossier.clock_generation,
               "clock_started_at": _iso(dossier.clock_started_at), "clock_paused_at": _iso(dossier.clock_paused_at),
               "appointment_at": _iso(dossier.appointment_at)}
+    from .case_clock import current_limit
+
     procedure = dossier.procedure
     calendar = calendar_for_unit(dossier.receiving_unit)
-    due = statutory_due_at(calendar, now, procedure.statutory_limit, procedure.statutory_unit)
+    due = statutory_due_at(calendar, now, *current_limit(dossier))
     if dossier.legal_extension_days:
         due = calendar.add_office_hours(due, Decimal(dossier.legal_extension_days) * calendar.hours_per_day)
     dossier.due_at = due
