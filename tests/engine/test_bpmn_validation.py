@@ -679,3 +679,36 @@ def test_mutated_files_never_raise(data):
             xml[position] = data.draw(st.integers(0, 255))
     problems = validate_bpmn(bytes(xml))
     assert isinstance(problems, list) and all(isinstance(p, Problem) for p in problems)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# clock phases (issue 9: a case's acceptance, resolution… each with its own limit in the catalogue)
+
+
+def test_a_clock_phase_starts_another_budget_and_its_name_is_checked():
+    over = chain("a", "b", "c", a={"allocation_days": "3"}, b={"allocation_days": "3"}, c={"allocation_days": "3"})
+    assert any("more than the statutory budget" in m for m in messages(document(over, lanes="a b c", limit="5")))
+    phased = chain("a", "b", "c", a={"allocation_days": "3"},
+                   b={"allocation_days": "30", "clock_phase": "resolution"}, c={"allocation_days": "3"})
+    xml = document(phased, lanes="a b c", limit="5")
+    assert validate_bpmn(xml) == []  # a (3 days) within the 5 of the first limit; b and c belong to the phase
+    compiled = compile_bpmn(xml)
+    assert [s.clock_phase for s in compiled.steps] == [None, "resolution", None]
+    still_over = chain("a", "b", "c", a={"allocation_days": "6"},
+                       b={"allocation_days": "1", "clock_phase": "resolution"})
+    assert any("more than the statutory budget" in m
+               for m in messages(document(still_over, lanes="a b c", limit="5")))
+    for bad in ("Resolution", "giai quyet", "1st", "x" * 41, ""):
+        xml = document(chain("a", a={"allocation_days": "1", "clock_phase": bad}), lanes="a")
+        problems = validate_bpmn(xml)
+        assert [p.element_id for p in problems] == ["a"] and "clock_phase" in problems[0].message
+
+
+def test_a_clock_phase_outside_a_user_task_is_refused():
+    body = ('<bpmn:startEvent id="start"/>\n<bpmn:serviceTask id="s">'
+            + props(clock_phase="resolution") + "</bpmn:serviceTask>\n" + user_task("a")
+            + '<bpmn:endEvent id="end"/>\n<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s"/>\n'
+            + '<bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="a"/>\n'
+            + '<bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="end"/>\n')
+    problems = validate_bpmn(document(body, lanes="a"))
+    assert any(p.element_id == "s" and "clock_phase" in p.message for p in problems)
