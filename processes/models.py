@@ -155,6 +155,18 @@ class Procedure(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """The admin's form: clock phases checked as case_clock reads them."""
+        from django.core.exceptions import ValidationError
+
+        from .services.case_clock import clean_clock_phases
+        from .services.errors import InvalidInput
+
+        try:
+            self.clock_phases = clean_clock_phases(self.clock_phases)
+        except InvalidInput as exc:
+            raise ValidationError({"clock_phases": exc.message}) from None
+
     def current_version(self):
         return self.versions.order_by("-number").first()
 

@@ -244,3 +244,13 @@ def test_deploying_a_diagram_whose_task_names_an_unknown_phase_is_refused_at_the
     with pytest.raises(InvalidInput) as refused:
         deploy_process_version(xml=xml, filename="to_cao.bpmn", procedure_code="to-cao")
     assert refused.value.element_id == "xac_minh" and "giai_quyet" in refused.value.message
+
+
+def test_the_admin_form_refuses_bad_phase_settings_at_the_field(demo):
+    from django.core.exceptions import ValidationError
+
+    procedure = Procedure.objects.get(code="to-cao")
+    procedure.clock_phases = {"resolution": {"limit": 30, "unit": "weeks"}}
+    with pytest.raises(ValidationError) as refused:
+        procedure.full_clean()
+    assert "clock_phases" in refused.value.message_dict and "unit" in refused.value.message_dict["clock_phases"][0]
