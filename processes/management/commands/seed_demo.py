@@ -38,6 +38,7 @@ class Command(BaseCommand):
         if not options["no_dossiers"] and not demo_two_tier.dossiers_in_tree(seeded["province"]).exists():
             self._demo_dossiers(seeded)
             self._clock_demo(seeded)
+            self._cases(seeded)
         if not options["no_dossiers"] and options["simulate"] > 0:
             self._simulated_history(seeded, options["simulate"])
         User = get_user_model()
@@ -55,6 +56,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  (and motcua.<xã>, tuphap.<xã>, ct.<xã> for each of the {len(COMMUNES)} communes)")
         for name, key in tokens.items():
             self.stdout.write(f"API token of {name}: {key}")
+
+    def _cases(self, seeded):
+        from processes.demo_cases import seed_demo_cases
+
+        made = seed_demo_cases(seeded)
+        if made:
+            self.stdout.write(f"complaints, denunciations and petitions: {len(made)} cases of the district")
 
     def _simulated_history(self, seeded, dossiers):
         from processes.demo import DEMO_SIMULATED_DAYS, simulate_demo_history
