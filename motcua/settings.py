@@ -72,6 +72,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/motcua"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # A kept connection that PostgreSQL closed meanwhile (a restart, a failover) is found at the start of the
+        # next request and replaced, instead of failing that request.
+        conn_health_checks=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")) > 0,
     )
 }
 # PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost; for our short OLTP queries and the
