@@ -10,7 +10,7 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from processes.models import Dossier, Event, FeePayment, IntakeNotice, ProcessDraft, WorkItem
+from processes.models import DialogueMeeting, Dossier, Event, FeePayment, IntakeNotice, ProcessDraft, WorkItem
 from processes.services import reception, studio
 from processes.services.events import Actor
 
@@ -54,7 +54,10 @@ def objects(demo):
                                                applicant=APPLICANT, channel=1,
                                                items=[{"name": "Tờ khai", "reason": "thiếu chữ ký"}], actor=desk)
     draft = studio.create_draft(actor=Actor(user=user("thietke")), procedure_code="nhan-cha-me-con")
-    return {"dossier": dossier, "item": item, "fee": fee, "notice": notice, "draft": draft}
+    from processes.services import dialogue
+
+    meeting = dialogue.record_meeting(Actor(user=user("ct.hiepduc")), HIEPDUC, "02/11/2026", "Chủ tịch UBND xã", 40)
+    return {"dossier": dossier, "item": item, "fee": fee, "notice": notice, "draft": draft, "meeting": meeting}
 
 
 def values(route, objects):
@@ -64,7 +67,7 @@ def values(route, objects):
     by_name = {
         "item_id": item.pk, "draft_id": objects["draft"].pk, "notice_id": objects["notice"].pk,
         "fee_id": objects["fee"].pk, "attachment_id": 1, "submission_id": 1, "unit_id": dossier.receiving_unit_id,
-        "user_id": user("tuphap.hiepduc").pk, "number": 1, "form_number": "01", "action": "deploy", "username": "tuphap.hiepduc",
+        "user_id": user("tuphap.hiepduc").pk, "meeting_id": objects["meeting"].pk, "number": 1, "form_number": "01", "action": "deploy", "username": "tuphap.hiepduc",
         "procedure_code": procedure_code,
     }
     url = route
@@ -86,7 +89,8 @@ def state():
     return (Event.objects.exclude(stream="sign-in").count(), list(Dossier.objects.values_list("pk", "revision", "status")),
             list(WorkItem.objects.values_list("pk", "status", "claimed_by")), ProcessDraft.objects.count(),
             list(ProcessDraft.objects.values_list("pk", "status", "revision")), FeePayment.objects.count(),
-            list(FeePayment.objects.values_list("pk", "status")), IntakeNotice.objects.count())
+            list(FeePayment.objects.values_list("pk", "status")), IntakeNotice.objects.count(),
+            DialogueMeeting.objects.count())
 
 
 def test_an_auditor_gets_403_on_every_state_changing_endpoint_and_nothing_changes(objects):
