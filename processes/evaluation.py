@@ -19,12 +19,28 @@ Per dossier (0/1/2 each)
     3  contacts the citizen needed (CitizenContact rows not marked citizen_fault): none 2, one 1, more 0.
     4  agencies the citizen contacted (every CitizenContact): none 2, only the receiving unit (its one-stop) 1, any
        other unit or outside agency 0.
-    7  staff attitude: early and no complaint 2, on time and no complaint 1, else 0. Complaints are not recorded
-       until issue 9: none is assumed, so index 7 equals index 1 for now.
+    7  staff attitude: early and no complaint 2, on time and no complaint 1, else 0. A dossier's own score is its
+       index 1 (a case does not record which dossier it concerns); the agency's complaints count below.
 
-Per agency (each unit of the scope): the averages of indices 1, 3, 4, 7 over the evaluated dossiers it took part in
+Only administrative dossiers and procedures are evaluated (Procedure.kind administrative): complaints,
+denunciations, petitions and dialogue opinions (issue 9) enter only through indices 7 and 8 and the feedback and
+complaint indicators of Decision 766.
+
+Per agency (each unit of the scope): the averages of indices 1, 3, 4 over the evaluated dossiers it took part in
 (received, or was routed a step of: DossierParticipant) and of index 2 over its own verdicts, each rounded to one
-decimal; and, for units with a one-stop desk (communes, districts, provinces; a department has none, so 5, 6 and 9 are
+decimal;
+    7  the average of the dossiers' index 1 with, for each complaint or denunciation about the agency, one of its n
+       dossiers scored 0 instead: index 1's average × (n − k) ÷ n, k the complaints (at most n). Complaints about
+       the agency = complaint and denunciation cases received at the unit in the period (their receiving unit),
+       leaving out those ended before the period's end as not accepted or forwarded (not within its competence,
+       not admissible). Which official a complaint concerns is not recorded: an official's index 7 is their index 1.
+    8  handling of citizens' feedback (petitions and dialogue opinions received at the unit, Decree 20/2008 and the
+       dialogue meetings): of the feedback to handle in the period (received before its end, not finished before its
+       start, not withdrawn or stopped), the share handled or being handled within its due time — finished without
+       the statutory clock's LATE flag, or open at the period's end and not late by then (a deadline passed in any
+       phase makes it late). 100% 2, ≥ 90% 1, less (late or long-running feedback) 0; not available (None) when
+       the unit had no feedback to handle.
+and, for units with a one-stop desk (communes, districts, provinces; a department has none, so 5, 6 and 9 are
 not available for it):
     5  share of the unit's procedures fully handled at its one-stop: of the procedures with dossiers the unit settled
        in the period, those none of whose dossiers was routed to another unit (DossierParticipant). ≥ the target of
@@ -32,7 +48,6 @@ not available for it):
     6  publication of procedures: MotCua publishes every active procedure of the catalogue electronically (the desk's
        catalogue, with documents, time limit and fees); posting at the office is not recorded, so every one-stop
        scores 1 (electronic only). It becomes 2 once the posting is recorded.
-    8  handling of citizens' feedback: feedback is not recorded until issue 9 — not available (None).
     9  online services: ≥ 20% of the procedures of its level offered online (Procedure.online_level full or
        partial) and ≥ 30% of the dossiers it received in the period received online (channel 2) and no online
        dossier late (settled late, or open past its due time at the period's end) 2; 15% or more received online 1;
@@ -55,8 +70,12 @@ Decision 766 (the scope's receiving units, the period)
     electronic_result_pct  not recorded (None): MotCua does not yet store whether the result was issued
                   electronically.
     satisfied_pct ratings (ServiceRating, rated in the period) whose five elements average 4 or more ÷ ratings.
-    satisfaction_766_pct  100 − (late % + % with complaints): complaints are not recorded yet (none assumed).
+    complaints    complaint and denunciation cases about the scope's units (as for index 7);
+    satisfaction_766_pct  100 − (late % + % with complaints), both of the dossiers to process: (within due −
+                  complaints) ÷ to process, not below 0.
     procedures_online_pct  active procedures of the scope's levels offered online ÷ active procedures of those levels.
+    feedback_on_time_pct  feedback (petitions and dialogue opinions) of the scope's units handled within its due time
+                  ÷ feedback to handle in the period (as for index 8); None without feedback.
 Periods are calendar quarters and years (Decree 09/2019's reporting cut-off dates are not applied).
 """
 from dataclasses import dataclass
@@ -72,6 +91,7 @@ from engine.calendar import VN_TZ
 
 from .models import (
     AdministrativeUnit,
+    CaseKind,
     Channel,
     CitizenContact,
     Dossier,
@@ -88,6 +108,7 @@ from .models import (
     WorkItemStatus,
 )
 from .selectors import LEADER_ROLES, active_substitutions, is_auditor
+from .statistics import FORWARDED_ENDS, NOT_ACCEPTED_ENDS, case_late_by
 
 EVALUATED = (DossierStatus.PROCESSED, DossierStatus.RETURNED, DossierStatus.STOPPED)
 ONE_STOP_KINDS = (UnitKind.COMMUNE, UnitKind.DISTRICT, UnitKind.PROVINCE)
@@ -96,6 +117,10 @@ ONLINE_LEVELS = (OnlineLevel.FULL, OnlineLevel.PARTIAL)
 RESULT_SCORE = {StepResult.EARLY: 2, StepResult.ON_TIME: 1, StepResult.LATE: 0}
 AGENCY_INDICES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 OFFICIAL_INDICES = (1, 2, 3, 4, 7)
+ADMINISTRATIVE = CaseKind.ADMINISTRATIVE
+COMPLAINT_KINDS = (CaseKind.COMPLAINT, CaseKind.DENUNCIATION)
+FEEDBACK_KINDS = (CaseKind.PETITION, CaseKind.DIALOGUE)
+NOT_RECEIVED = (DossierStatus.REGISTERED, DossierStatus.NOT_ACCEPTED)
 
 
 def one_decimal(value):
@@ -181,8 +206,9 @@ def _score_time(finished_at, due_at):
 
 def dossier_indices(dossier):
     """{1, 2, 3, 4, 7: score, "units": {unit: score}, "contacts": n, "agencies": [...]} for a settled dossier; None
-    while it is open or when it was withdrawn."""
-    if dossier.status not in EVALUATED or dossier.finished_at is None:
+    while it is open, when it was withdrawn, and for a case (not an administrative dossier)."""
+    if (dossier.status not in EVALUATED or dossier.finished_at is None
+            or dossier.procedure.kind != CaseKind.ADMINISTRATIVE):
         return None
     i1 = _score_time(dossier.finished_at, dossier.due_at)
     units = {}
@@ -221,7 +247,7 @@ WITH ev AS (
                               AND (c.unit_id IS NULL OR c.unit_id <> d.receiving_unit_id)) THEN 0
                 WHEN EXISTS (SELECT 1 FROM processes_citizencontact c WHERE c.dossier_id = d.id) THEN 1
                 ELSE 2 END AS i4
-      FROM processes_dossier d
+      FROM processes_dossier d JOIN processes_procedure pr ON pr.id = d.procedure_id AND pr.kind = %(kind)s
      WHERE d.finished_at >= %(start)s AND d.finished_at < %(end)s AND d.status = ANY(%(statuses)s)
        {scope}
 ),
@@ -286,8 +312,8 @@ def _index_5(rows, kind):
 
 def _online_by_unit(period, unit_ids, as_of):
     """{unit id: (received, online, late online)} for the units that received dossiers in the period."""
-    qs = Dossier.objects.filter(received_at__gte=period.start, received_at__lt=as_of).exclude(
-        status__in=(DossierStatus.REGISTERED, DossierStatus.NOT_ACCEPTED))
+    qs = Dossier.objects.filter(received_at__gte=period.start, received_at__lt=as_of,
+                                procedure__kind=ADMINISTRATIVE).exclude(status__in=NOT_RECEIVED)
     if unit_ids is not None:
         qs = qs.filter(receiving_unit_id__in=unit_ids)
     online = Q(channel=Channel.ONLINE)
@@ -301,7 +327,7 @@ def _online_by_unit(period, unit_ids, as_of):
 
 
 def _procedures_online_by_level():
-    rows = Procedure.objects.filter(active=True).values("level").annotate(
+    rows = Procedure.objects.filter(active=True, kind=ADMINISTRATIVE).values("level").annotate(
         n=Count("id"), online=Count("id", filter=Q(online_level__in=ONLINE_LEVELS)))
     return {r["level"]: (r["n"], r["online"]) for r in rows}
 
@@ -323,6 +349,44 @@ def _index_9(procedures, received):
                    "late_online": late}
 
 
+def _cases(kinds, unit_ids):
+    qs = Dossier.objects.filter(procedure__kind__in=kinds).exclude(status__in=NOT_RECEIVED)
+    return qs if unit_ids is None else qs.filter(receiving_unit_id__in=unit_ids)
+
+
+def _complaints_by_unit(period, unit_ids, as_of):
+    """{unit id: complaints and denunciations about it} (module docstring, index 7)."""
+    not_about_it = Q(finished_at__lt=as_of, outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS)
+    rows = (_cases(COMPLAINT_KINDS, unit_ids).filter(received_at__gte=period.start, received_at__lt=as_of)
+            .exclude(not_about_it).order_by().values("receiving_unit_id").annotate(n=Count("id")))
+    return {r["receiving_unit_id"]: r["n"] for r in rows}
+
+
+def _feedback_by_unit(period, unit_ids, as_of):
+    """{unit id: (feedback to handle, handled or being handled within its due time)} (module docstring, index 8)."""
+    to_handle = (Q(received_at__lt=as_of) & (Q(finished_at__isnull=True) | Q(finished_at__gte=period.start))
+                 & ~Q(status__in=(DossierStatus.WITHDRAWN, DossierStatus.STOPPED), finished_at__lt=as_of))
+    finished = Q(finished_at__isnull=False, finished_at__lt=as_of)
+    open_at = Q(finished_at__isnull=True) | Q(finished_at__gte=as_of)
+    within = ((finished & ~Q(flags__contains=[DossierFlag.LATE])) | (open_at & ~case_late_by(as_of)))
+    rows = (_cases(FEEDBACK_KINDS, unit_ids).filter(to_handle).order_by().values("receiving_unit_id")
+            .annotate(n=Count("id"), within=Count("id", filter=within)))
+    return {r["receiving_unit_id"]: (r["n"], r["within"]) for r in rows}
+
+
+def _index_7(s1, n, complaints):
+    if not n:
+        return None
+    return one_decimal(Decimal(s1) * (n - min(complaints, n)) / Decimal(n) / Decimal(n))
+
+
+def _index_8(feedback):
+    n, within = feedback or (0, 0)
+    if not n:
+        return None
+    return Decimal(2) if within == n else Decimal(1) if Decimal(within) / n >= Decimal("0.9") else Decimal(0)
+
+
 def evaluate(period, unit_ids=None, now=None):
     """The evaluation of `period` (a Period) for the units `unit_ids` (None = every unit): {"agencies": [...],
     "officials": [...], "indicators": {...}}; each agency and official row holds its indices (Decimal or None when
@@ -330,7 +394,8 @@ def evaluate(period, unit_ids=None, now=None):
     now = now or clock.now()
     as_of = min(period.end, now)
     units_list = sorted(unit_ids) if unit_ids is not None else None
-    params = {"start": period.start, "end": as_of, "statuses": list(EVALUATED), "units": units_list or [0]}
+    params = {"start": period.start, "end": as_of, "statuses": list(EVALUATED), "units": units_list or [0],
+              "kind": ADMINISTRATIVE}
     prefix = EV_SQL.format(scope=SCOPE_SQL if units_list is not None else "")
     where_ev = "WHERE ev.receiving_unit_id = ANY(%(units)s)" if units_list is not None else ""
     where_steps = "WHERE unit_id = ANY(%(units)s)" if units_list is not None else ""
@@ -345,16 +410,22 @@ def evaluate(period, unit_ids=None, now=None):
     officials_rows = _query(prefix + OFFICIALS_SQL.format(and_where=and_steps), params)
     online = _online_by_unit(period, unit_ids, as_of)
     procedures = _procedures_online_by_level()
+    complaints = _complaints_by_unit(period, unit_ids, as_of)
+    feedback = _feedback_by_unit(period, unit_ids, as_of)
 
-    unit_pks = set(taken_part) | set(unit_steps) | set(online)
+    unit_pks = set(taken_part) | set(unit_steps) | set(online) | set(complaints) | set(feedback)
     units = {u.pk: u for u in AdministrativeUnit.objects.filter(pk__in=unit_pks)}
     agencies = []
     for unit_id in sorted(unit_pks, key=lambda pk: units[pk].code):
         unit = units[unit_id]
         n, s1, s3, s4 = taken_part.get(unit_id, (0, 0, 0, 0))
         n2, s2 = unit_steps.get(unit_id, (0, 0))
-        indices = {1: _avg(s1, n), 2: _avg(s2, n2), 3: _avg(s3, n), 4: _avg(s4, n), 7: _avg(s1, n), 8: None}
-        details = {}
+        indices = {1: _avg(s1, n), 2: _avg(s2, n2), 3: _avg(s3, n), 4: _avg(s4, n),
+                   7: _index_7(s1, n, complaints.get(unit_id, 0)), 8: _index_8(feedback.get(unit_id))}
+        feedback_n, feedback_within = feedback.get(unit_id, (0, 0))
+        details = {"complaints": complaints.get(unit_id, 0), "feedback": feedback_n,
+                   "feedback_within_due": feedback_within,
+                   "feedback_on_time_pct": pct(feedback_within, feedback_n)}
         if unit.kind in ONE_STOP_KINDS:
             score5, share5 = _index_5(one_stop.get(unit_id), unit.kind)
             indices[5] = None if score5 is None else Decimal(score5)
@@ -380,11 +451,13 @@ def evaluate(period, unit_ids=None, now=None):
                           "band": official_band(total)})
     officials.sort(key=lambda row: (-row["total"], row["user"].username))
     return {"period": period, "as_of": as_of, "agencies": agencies, "officials": officials,
-            "indicators": indicators_766(period, unit_ids, as_of)}
+            "indicators": indicators_766(period, unit_ids, as_of, complaints=complaints, feedback=feedback)}
 
 
-def indicators_766(period, unit_ids, as_of):
-    qs = Dossier.objects.exclude(status__in=(DossierStatus.REGISTERED, DossierStatus.NOT_ACCEPTED))
+def indicators_766(period, unit_ids, as_of, *, complaints=None, feedback=None):
+    """Decision 766's indicators (module docstring); `complaints` and `feedback`: the per-unit counts of
+    _complaints_by_unit and _feedback_by_unit when the caller has them."""
+    qs = Dossier.objects.filter(procedure__kind=ADMINISTRATIVE).exclude(status__in=NOT_RECEIVED)
     if unit_ids is not None:
         qs = qs.filter(receiving_unit_id__in=unit_ids)
     start = period.start
@@ -403,7 +476,8 @@ def indicators_766(period, unit_ids, as_of):
         received=Count("id", filter=Q(received_at__gte=start, received_at__lt=as_of)),
         online=Count("id", filter=Q(received_at__gte=start, received_at__lt=as_of, channel=Channel.ONLINE)),
     )
-    ratings = ServiceRating.objects.filter(rated_at__gte=start, rated_at__lt=as_of)
+    ratings = ServiceRating.objects.filter(rated_at__gte=start, rated_at__lt=as_of,
+                                           dossier__procedure__kind=ADMINISTRATIVE)
     if unit_ids is not None:
         ratings = ratings.filter(dossier__receiving_unit_id__in=unit_ids)
     rated = ratings.annotate(points=F("access") + F("procedure") + F("official") + F("result") + F("feedback")) \
@@ -411,11 +485,17 @@ def indicators_766(period, unit_ids, as_of):
     levels = None
     if unit_ids is not None:
         levels = set(AdministrativeUnit.objects.filter(pk__in=unit_ids).values_list("kind", flat=True))
-    procedures = Procedure.objects.filter(active=True)
+    procedures = Procedure.objects.filter(active=True, kind=ADMINISTRATIVE)
     if levels is not None:
         procedures = procedures.filter(level__in=levels)
     proc = procedures.aggregate(n=Count("id"), online=Count("id", filter=Q(online_level__in=ONLINE_LEVELS)))
     on_time = pct(counts["within"], counts["to_process"])
+    complaints = sum((complaints if complaints is not None else _complaints_by_unit(period, unit_ids, as_of)).values())
+    feedback = list((feedback if feedback is not None else _feedback_by_unit(period, unit_ids, as_of)).values())
+    feedback_n, feedback_within = sum(n for n, _w in feedback), sum(w for _n, w in feedback)
+    satisfaction = None
+    if counts["to_process"]:
+        satisfaction = pct(max(counts["within"] - complaints, 0), counts["to_process"])
     return {
         "to_process": counts["to_process"],
         "within_due": counts["within"],
@@ -426,7 +506,11 @@ def indicators_766(period, unit_ids, as_of):
         "electronic_result_pct": None,
         "ratings": rated["n"],
         "satisfied_pct": pct(rated["satisfied"], rated["n"]),
-        "satisfaction_766_pct": None if on_time is None else on_time,
+        "complaints": complaints,
+        "satisfaction_766_pct": satisfaction,
+        "feedback": feedback_n,
+        "feedback_within_due": feedback_within,
+        "feedback_on_time_pct": pct(feedback_within, feedback_n),
         "procedures": proc["n"],
         "procedures_online_pct": pct(proc["online"], proc["n"]),
     }

@@ -41,6 +41,32 @@ The categories (each dossier of "to process" is in exactly one of the eight mark
 In-progress figures of a past period use each dossier's due time as recorded now: a supplementation restart after the
 period's end is not undone.
 
+Cases (issue 9): complaints, denunciations, petitions and dialogue opinions are dossiers of procedures whose kind is
+not administrative. A scope has one kind (administrative by default): every figure above counts only the dossiers of
+procedures of that kind, so cases never enter the administrative figures; a scope of a case kind has these figures
+instead (received, carried_over, to_process as above; each case of "to process" is in exactly one of the seven
+marked *):
+    accepted       of "to process", accepted (thụ lý) before as_of, whenever: a complaint or a denunciation whose
+                   statutory clock reached the phase "resolution" (event clock_phase_started; or finished as resolved);
+                   a petition sent to be answered within the unit's competence (its step nghien_cuu_tra_loi given, or
+                   finished as answered); a dialogue opinion, assigned when it is recorded: every one;
+    not_accepted * ended in the period by the workflow at a not-accepted end (end_khong_thu_ly; a petition's end_tu_choi
+                   and end_de_nghi_bo_sung: refused, or more information asked of the citizen);
+    forwarded *    ended in the period at a forwarding end (end_chuyen_don, end_chuyen): not within the unit's
+                   competence;
+    resolved_on_time *  ended in the period by the workflow at any other end (decided, answered, published) and never
+                   late (no DossierFlag.LATE: no phase of its clock passed its due time);
+    resolved_late *     the same, flagged late by the statutory clock (in any phase);
+    stopped *      withdrawn or stopped in the period (status withdrawn or stopped), outside the workflow;
+    not_yet_due *  not finished at as_of and not overdue;
+    overdue *      not finished at as_of and late by then: the running phase past its due time (as for dossiers, the
+                   paused clock judged at its pause), or an earlier phase's deadline passed before as_of (event
+                   deadline_passed);
+    resolved = resolved_on_time + resolved_late; in_progress = not_yet_due + overdue; late_total = resolved_late +
+    overdue; late_rate = late_total ÷ to_process, on_time_rate = 100 − late_rate, as for dossiers. A case forwarded
+    or not accepted late is counted as forwarded or not accepted (its LATE flag stays on the dossier). A dialogue
+    opinion has no not-accepted or forwarding end: those figures stay 0 for it.
+
 By official (one row per official)
     handled        dossiers of the scope of which the official completed at least one step in the period;
     late_handover  of those, dossiers in which one of their steps was handed over after the step's own due time
@@ -53,7 +79,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import TruncDay
 
 from engine import clock
@@ -62,9 +88,12 @@ from engine.calendar import VN_TZ
 from .models import (
     AdministrativeUnit,
     CalendarOverride,
+    CaseKind,
     Channel,
     Dossier,
+    DossierFlag,
     DossierStatus,
+    Event,
     Membership,
     Procedure,
     StepResult,
@@ -88,28 +117,61 @@ OFFICIAL_CATEGORIES = ("handled", "late_handover", "late_held")
 NOT_RECEIVED = (DossierStatus.REGISTERED, DossierStatus.NOT_ACCEPTED)
 PROCESSED = (DossierStatus.PROCESSED, DossierStatus.RETURNED)
 
+# The figures of a case kind (module docstring, "Cases").
+CASE_PARTITION = ("resolved_on_time", "resolved_late", "not_accepted", "forwarded", "stopped", "not_yet_due",
+                  "overdue")
+CASE_COUNTED = ("received", "carried_over", "to_process", "accepted", *CASE_PARTITION)
+CASE_DERIVED = ("resolved", "in_progress", "late_total")
+CASE_CATEGORIES = CASE_COUNTED + CASE_DERIVED
+# The ends of the case diagrams (bpmn/khieu_nai_*.bpmn, to_cao.bpmn, phan_anh_kien_nghi.bpmn, y_kien_doi_thoai.bpmn)
+# that are not a resolution; every other end of a case's workflow resolves it.
+NOT_ACCEPTED_ENDS = ("end_khong_thu_ly", "end_tu_choi", "end_de_nghi_bo_sung")
+FORWARDED_ENDS = ("end_chuyen_don", "end_chuyen")
+# What makes a case accepted: the phase its clock reached, or the step it was given; nothing = on recording.
+ACCEPTANCE = {
+    CaseKind.COMPLAINT: {"phase": "resolution"},
+    CaseKind.DENUNCIATION: {"phase": "resolution"},
+    CaseKind.PETITION: {"step": "nghien_cuu_tra_loi"},
+    CaseKind.DIALOGUE: {},
+}
+
+
+def counted(kind):
+    """The counted categories of a scope's kind."""
+    return COUNTED if kind == CaseKind.ADMINISTRATIVE else CASE_COUNTED
+
+
+def categories(kind):
+    return CATEGORIES if kind == CaseKind.ADMINISTRATIVE else CASE_CATEGORIES
+
+
+def partition(kind):
+    return PARTITION if kind == CaseKind.ADMINISTRATIVE else CASE_PARTITION
+
 
 @dataclass(frozen=True)
 class Scope:
-    """What a report covers. `unit_ids` None = every unit; `start`/`end` are aware instants, end exclusive."""
+    """What a report covers. `unit_ids` None = every unit; `start`/`end` are aware instants, end exclusive; `kind`
+    the kind of procedure counted (administrative dossiers, or one kind of case)."""
 
     start: datetime
     end: datetime
     unit_ids: tuple | None = None
     field_id: int | None = None
     now: datetime = field(default_factory=clock.now)
+    kind: str = CaseKind.ADMINISTRATIVE
 
     @property
     def as_of(self):
         return min(self.end, self.now)
 
     @classmethod
-    def for_days(cls, first_day, last_day, unit_ids=None, field_id=None, now=None):
+    def for_days(cls, first_day, last_day, unit_ids=None, field_id=None, now=None, kind=CaseKind.ADMINISTRATIVE):
         """The local days first_day..last_day (inclusive)."""
         start = datetime.combine(first_day, time.min, tzinfo=VN_TZ)
         end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=VN_TZ)
         return cls(start=start, end=end, unit_ids=None if unit_ids is None else tuple(unit_ids), field_id=field_id,
-                   now=now or clock.now())
+                   now=now or clock.now(), kind=kind)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -211,7 +273,9 @@ def _early_q(scope, parents):
 
 
 def category_conditions(scope, parents=None):
-    """{category: Q} over `annotated(scope)` rows."""
+    """{category: Q} over `annotated(scope)` rows (the categories of the scope's kind)."""
+    if scope.kind != CaseKind.ADMINISTRATIVE:
+        return case_conditions(scope)
     parents = parents if parents is not None else unit_parents()
     start, as_of = scope.start, scope.as_of
     in_period = Q(finished_at__gte=start, finished_at__lt=as_of)
@@ -247,12 +311,69 @@ def category_conditions(scope, parents=None):
     return conditions
 
 
+def accepted_by(kind, instant):
+    """Q: a case of `kind` accepted before `instant` (ACCEPTANCE; the module docstring's "accepted")."""
+    rule = ACCEPTANCE.get(kind, {})
+    resolved_before = (Q(finished_at__lt=instant, status__in=PROCESSED)
+                       & ~Q(outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS))
+    if "phase" in rule:
+        reached = Event.objects.filter(dossier=OuterRef("pk"), kind="clock_phase_started",
+                                       data_after__phase=rule["phase"], at__lt=instant)
+        return Exists(reached) | resolved_before
+    if "step" in rule:
+        given = WorkItem.objects.filter(dossier=OuterRef("pk"), kind=WorkItemKind.STEP, bpmn_id=rule["step"],
+                                        given_at__lt=instant)
+        return Exists(given) | resolved_before
+    return Q(received_at__lt=instant)
+
+
+def case_late_by(instant):
+    """Q: a case open at `instant` is late by then — its running phase past its due time (a paused clock judged at
+    its pause), or the deadline of an earlier phase passed before (event deadline_passed)."""
+    running = Q(clock_paused_at__isnull=True) | Q(clock_paused_at__gt=instant)
+    paused = Q(clock_paused_at__isnull=False, clock_paused_at__lte=instant)
+    deadline_passed = Event.objects.filter(dossier=OuterRef("pk"), kind="deadline_passed", at__lt=instant)
+    return ((running & Q(due_at__lt=instant)) | (paused & Q(due_at__lt=F("clock_paused_at")))
+            | Exists(deadline_passed))
+
+
+def case_conditions(scope):
+    """{category: Q} of a case kind over `annotated(scope)` rows (module docstring, "Cases")."""
+    start, as_of = scope.start, scope.as_of
+    in_period = Q(finished_at__gte=start, finished_at__lt=as_of)
+    ended = in_period & Q(status__in=PROCESSED)
+    not_accepted = ended & Q(outcome__in=NOT_ACCEPTED_ENDS)
+    forwarded = ended & Q(outcome__in=FORWARDED_ENDS)
+    resolved = ended & ~Q(outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS)
+    flagged = Q(flags__contains=[DossierFlag.LATE])
+    open_at = Q(finished_at__isnull=True) | Q(finished_at__gte=as_of)
+    late_by_then = case_late_by(as_of)
+    to_process = Q(received_at__lt=as_of) & (Q(finished_at__isnull=True) | Q(finished_at__gte=start))
+    conditions = {
+        "received": Q(received_at__gte=start, received_at__lt=as_of),
+        "carried_over": Q(received_at__lt=start) & to_process,
+        "to_process": to_process,
+        "accepted": to_process & accepted_by(scope.kind, as_of),
+        "not_accepted": not_accepted,
+        "forwarded": forwarded,
+        "resolved_on_time": resolved & ~flagged,
+        "resolved_late": resolved & flagged,
+        "stopped": in_period & ~Q(status__in=PROCESSED),
+        "not_yet_due": open_at & ~late_by_then,
+        "overdue": open_at & late_by_then,
+    }
+    conditions["resolved"] = resolved
+    conditions["in_progress"] = open_at
+    conditions["late_total"] = (resolved & flagged) | (open_at & late_by_then)
+    return conditions
+
+
 def in_scope(scope):
     """The dossiers a figure may count, in the units and field: those "to process" (received before the end, not
     finished before the start) and those whose result was handed back in the period (returned)."""
     to_process = Q(received_at__lt=scope.as_of) & (Q(finished_at__isnull=True) | Q(finished_at__gte=scope.start))
     returned = Q(returned_at__gte=scope.start, returned_at__lt=scope.as_of)
-    qs = Dossier.objects.exclude(status__in=NOT_RECEIVED).filter(to_process | returned)
+    qs = Dossier.objects.exclude(status__in=NOT_RECEIVED).filter(to_process | returned, procedure__kind=scope.kind)
     if scope.unit_ids is not None:
         qs = qs.filter(receiving_unit_id__in=scope.unit_ids)
     if scope.field_id is not None:
@@ -279,11 +400,16 @@ def annotated(scope):
 # the report
 
 
-def with_rates(counts):
+def with_rates(counts, kind=CaseKind.ADMINISTRATIVE):
     to_process = counts["to_process"]
-    counts["finished"] = counts["early"] + counts["on_time"] + counts["late"]
-    counts["in_progress"] = counts["not_yet_due"] + counts["due_soon"] + counts["overdue"]
-    counts["late_total"] = counts["late"] + counts["overdue"]
+    if kind == CaseKind.ADMINISTRATIVE:
+        counts["finished"] = counts["early"] + counts["on_time"] + counts["late"]
+        counts["in_progress"] = counts["not_yet_due"] + counts["due_soon"] + counts["overdue"]
+        counts["late_total"] = counts["late"] + counts["overdue"]
+    else:
+        counts["resolved"] = counts["resolved_on_time"] + counts["resolved_late"]
+        counts["in_progress"] = counts["not_yet_due"] + counts["overdue"]
+        counts["late_total"] = counts["resolved_late"] + counts["overdue"]
     if to_process:
         late_rate = (Decimal(counts["late_total"]) * 100 / to_process).quantize(Decimal("0.01"), ROUND_HALF_UP)
         counts["late_rate"] = late_rate
@@ -293,8 +419,8 @@ def with_rates(counts):
     return counts
 
 
-def _zero():
-    return dict.fromkeys(COUNTED, 0)
+def _zero(kind=CaseKind.ADMINISTRATIVE):
+    return dict.fromkeys(counted(kind), 0)
 
 
 @dataclass
@@ -311,23 +437,25 @@ def report(scope, parents=None):
     up here into the totals and both breakdowns), and the officials' figures (two grouped aggregates)."""
     parents = parents if parents is not None else unit_parents()
     conditions = category_conditions(scope, parents)
-    counts = {name: Count("pk", filter=conditions[name]) for name in COUNTED}
+    names, kind = counted(scope.kind), scope.kind
+    counts = {name: Count("pk", filter=conditions[name]) for name in names}
     grouped = annotated(scope).order_by().values("procedure_id", "receiving_unit_id").annotate(**counts)
-    totals, procedures, units = _zero(), {}, {}
+    totals, procedures, units = _zero(kind), {}, {}
     for row in grouped:
         for key, bucket in ((row["procedure_id"], procedures), (row["receiving_unit_id"], units)):
-            target = bucket.setdefault(key, _zero())
-            for name in COUNTED:
+            target = bucket.setdefault(key, _zero(kind))
+            for name in names:
                 target[name] += row[name]
-        for name in COUNTED:
+        for name in names:
             totals[name] += row[name]
     procedure_objects = Procedure.objects.in_bulk(list(procedures))
     unit_objects = AdministrativeUnit.objects.in_bulk(list(units))
-    by_procedure = sorted(({"procedure": procedure_objects[k], "key": k, **with_rates(v)} for k, v in procedures.items()),
+    by_procedure = sorted(({"procedure": procedure_objects[k], "key": k, **with_rates(v, kind)}
+                           for k, v in procedures.items()),
                           key=lambda r: (-r["to_process"], r["procedure"].name))
-    by_unit = sorted(({"unit": unit_objects[k], "key": k, **with_rates(v)} for k, v in units.items()),
+    by_unit = sorted(({"unit": unit_objects[k], "key": k, **with_rates(v, kind)} for k, v in units.items()),
                      key=lambda r: r["unit"].code)
-    return Report(scope=scope, totals=with_rates(totals), by_procedure=by_procedure, by_unit=by_unit,
+    return Report(scope=scope, totals=with_rates(totals, kind), by_procedure=by_procedure, by_unit=by_unit,
                   by_official=officials(scope, conditions))
 
 
@@ -335,6 +463,7 @@ def _official_steps(scope):
     steps = WorkItem.objects.filter(kind=WorkItemKind.STEP, status=WorkItemStatus.COMPLETED,
                                     completed_by__isnull=False, completed_at__gte=scope.start,
                                     completed_at__lt=scope.as_of)
+    steps = steps.filter(dossier__procedure__kind=scope.kind)
     if scope.unit_ids is not None:
         steps = steps.filter(dossier__receiving_unit_id__in=scope.unit_ids)
     if scope.field_id is not None:
@@ -363,8 +492,9 @@ def officials(scope, conditions=None):
 
 
 def dossiers_for(scope, category, *, procedure_id=None, unit_id=None, official_id=None, parents=None):
-    """The dossiers behind one figure: the category (CATEGORIES or OFFICIAL_CATEGORIES) within the scope, narrowed
-    to one procedure, one receiving unit or one official as the row of the figure says. Its count is the figure."""
+    """The dossiers behind one figure: the category (categories(scope.kind) or OFFICIAL_CATEGORIES) within the
+    scope, narrowed to one procedure, one receiving unit or one official as the row of the figure says. Its count is
+    the figure."""
     if category in OFFICIAL_CATEGORIES:
         if official_id is None:
             raise ValueError("an official's figure needs the official")
@@ -376,7 +506,7 @@ def dossiers_for(scope, category, *, procedure_id=None, unit_id=None, official_i
             if category == "late_handover":
                 steps = steps.filter(result=StepResult.LATE)
             qs = in_scope(scope).filter(pk__in=steps.values("dossier_id"))
-    elif category in CATEGORIES:
+    elif category in categories(scope.kind):
         qs = annotated(scope).filter(category_conditions(scope, parents)[category])
     else:
         raise ValueError(f"unknown category {category!r}")

@@ -1,6 +1,7 @@
-"""The filters of the leaders' dashboard (webui/views_dashboard.py): a period (month, quarter, year or a custom range
-of days), a receiving unit with or without its sub-units, a field. A bad value is a message at its field (the page
-answers 400), never an error page. The drill-down list adds the figure: a category and the row it belongs to."""
+"""The filters of the leaders' dashboard (webui/views_dashboard.py): the kind of dossier counted (administrative, or a
+kind of case), a period (month, quarter, year or a custom range of days), a receiving unit with or without its
+sub-units, a field. A bad value is a message at its field (the page answers 400), never an error page. The drill-down
+list adds the figure: a category and the row it belongs to."""
 import calendar as month_calendar
 from datetime import date
 
@@ -8,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from processes import statistics
-from processes.models import AdministrativeUnit, Field
+from processes.models import AdministrativeUnit, CaseKind, Field
 
 from .forms_reception import DeskForm
 
@@ -17,11 +18,17 @@ DATE_ATTRS = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete
               "class": "date-input"}
 MAX_CUSTOM_DAYS = 731  # two years: the off-day runs of the period are spelled out in the query
 PERIODS = [("month", _("Tháng")), ("quarter", _("Quý")), ("year", _("Năm")), ("custom", _("Tùy chọn"))]
-FILTER_NAMES = ("period", "year", "month", "quarter", "date_from", "date_to", "unit", "subunits", "field")
+FILTER_NAMES = ("period", "year", "month", "quarter", "date_from", "date_to", "unit", "subunits", "field", "kind")
+# What the figures count: administrative dossiers (the default), or one kind of case (issue 9).
+KINDS = [(CaseKind.ADMINISTRATIVE, _("Hồ sơ thủ tục hành chính")), (CaseKind.COMPLAINT, _("Khiếu nại")),
+         (CaseKind.DENUNCIATION, _("Tố cáo")), (CaseKind.PETITION, _("Phản ánh, kiến nghị")),
+         (CaseKind.DIALOGUE, _("Ý kiến tại hội nghị đối thoại"))]
 ALL_UNITS = ""
 
 
 class DashboardForm(DeskForm):
+    kind = forms.ChoiceField(label=_("Loại hồ sơ"), choices=KINDS, required=False,
+                             error_messages={"invalid_choice": _("Không có loại hồ sơ này.")})
     period = forms.ChoiceField(label=_("Kỳ báo cáo"), choices=PERIODS,
                                error_messages={"invalid_choice": _("Kỳ báo cáo là tháng, quý, năm hoặc tùy chọn."),
                                                "required": _("Hãy chọn kỳ báo cáo.")})
@@ -72,7 +79,8 @@ class DashboardForm(DeskForm):
             roots = [u for u in allowed if parents.get(u) not in allowed]
             top_unit = AdministrativeUnit.objects.filter(pk__in=roots).order_by("code").first()
             top = top_unit.code if top_unit else ALL_UNITS
-        return {"period": "month", "year": str(today.year), "month": str(today.month), "unit": top, "subunits": "on"}
+        return {"period": "month", "year": str(today.year), "month": str(today.month), "unit": top, "subunits": "on",
+                "kind": CaseKind.ADMINISTRATIVE}
 
     def clean(self):
         cleaned = super().clean()
@@ -123,6 +131,10 @@ class DashboardForm(DeskForm):
             return _("Năm %(year)d") % {"year": data["year"]}
         return _("Từ %(first)s đến %(last)s") % {"first": f"{first:%d/%m/%Y}", "last": f"{last:%d/%m/%Y}"}
 
+    def chosen_kind(self):
+        """The kind counted: administrative unless a case kind is chosen."""
+        return self.cleaned_data.get("kind") or CaseKind.ADMINISTRATIVE
+
     def chosen_unit(self):
         return self.units.get(self.cleaned_data.get("unit") or "")
 
@@ -141,7 +153,8 @@ class DashboardForm(DeskForm):
         first, last = self.days()
         chosen_field = self.cleaned_data.get("field")
         return statistics.Scope.for_days(first, last, unit_ids=self.unit_ids(),
-                                         field_id=chosen_field.pk if chosen_field else None, now=now)
+                                         field_id=chosen_field.pk if chosen_field else None, now=now,
+                                         kind=self.chosen_kind())
 
     def query(self):
         """The filters as a query string (the figures' links and the export keep them)."""
@@ -159,7 +172,8 @@ class DrillDownForm(forms.Form):
     """The figure behind a list: its category and, for a row's figure, the row (a procedure, a unit, an official)."""
 
     category = forms.ChoiceField(
-        choices=[(c, c) for c in (*statistics.CATEGORIES, *statistics.OFFICIAL_CATEGORIES)],
+        choices=[(c, c) for c in dict.fromkeys((*statistics.CATEGORIES, *statistics.CASE_CATEGORIES,
+                                                *statistics.OFFICIAL_CATEGORIES))],
         error_messages={"invalid_choice": _("Không có chỉ tiêu này."), "required": _("Hãy chọn chỉ tiêu.")})
     procedure = forms.SlugField(required=False, max_length=60)
     row_unit = forms.CharField(required=False, max_length=32)

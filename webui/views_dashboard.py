@@ -2,8 +2,11 @@
 a field — received, carried over, to process; finished early, on time, late; in progress not yet due, due soon,
 overdue; returned; withdrawn and refused; the late and on-time rates — broken down by procedure, by unit and by
 official, with charts, an XLSX export laid out like the periodic report, and every figure a link to the list of its
-dossiers. Definitions: processes/statistics.py. Leaders (unit_leader, signing_leader) see their units and sub-units,
-auditors every unit, everyone else gets 403. GET only; bad filters are messages at their fields (400)."""
+dossiers. Definitions: processes/statistics.py. The kind selector (administrative dossiers by default) shows instead
+the figures of complaints, denunciations, petitions or dialogue opinions — received, accepted, not accepted,
+forwarded, resolved on time or late, in progress — with the same tables, links and export (issue 9). Leaders
+(unit_leader, signing_leader) see their units and sub-units, auditors every unit, everyone else gets 403. GET only;
+bad filters are messages at their fields (400)."""
 import io
 from functools import wraps
 
@@ -19,13 +22,13 @@ from django.views.decorators.http import require_GET
 
 from engine import clock
 from engine.calendar import VN_TZ
-from processes import statistics
-from processes.models import AdministrativeUnit, Field, Procedure
+from processes import privacy, statistics
+from processes.models import AdministrativeUnit, CaseKind, Field, Procedure
 from processes.selectors import is_auditor
 
 from . import labels
 from .auth import official_required
-from .forms_dashboard import FILTER_NAMES, DashboardForm, DrillDownForm
+from .forms_dashboard import FILTER_NAMES, KINDS, DashboardForm, DrillDownForm
 from .templatetags.webui import person, procedure_name, unit_name, vndt
 
 PAGE_SIZE = 25
@@ -66,6 +69,85 @@ TABLE_GROUPS = [
 ]
 TABLE_COLUMNS = [name for _group, columns in TABLE_GROUPS for name, _label in columns]
 
+# Cases (issue 9): the figures of a complaint, denunciation, petition or dialogue-opinion kind
+# (processes/statistics.py, "Cases"); the labels that differ by kind in CASE_KIND_LABELS.
+CASE_LABELS = {
+    "received": gettext_lazy("Tiếp nhận trong kỳ"),
+    "carried_over": gettext_lazy("Kỳ trước chuyển sang"),
+    "to_process": gettext_lazy("Tổng số phải giải quyết"),
+    "accepted": gettext_lazy("Thụ lý giải quyết"),
+    "not_accepted": gettext_lazy("Không thụ lý"),
+    "forwarded": gettext_lazy("Chuyển đơn, hướng dẫn"),
+    "resolved_on_time": gettext_lazy("Giải quyết đúng hạn"),
+    "resolved_late": gettext_lazy("Giải quyết quá hạn"),
+    "stopped": gettext_lazy("Rút đơn, dừng giải quyết"),
+    "not_yet_due": gettext_lazy("Đang giải quyết, chưa đến hạn"),
+    "overdue": gettext_lazy("Đang giải quyết, quá hạn"),
+    "resolved": gettext_lazy("Đã giải quyết"),
+    "in_progress": gettext_lazy("Đang giải quyết"),
+    "late_total": gettext_lazy("Tổng số quá hạn"),
+}
+CASE_KIND_LABELS = {
+    CaseKind.PETITION: {
+        "accepted": gettext_lazy("Thuộc thẩm quyền, trả lời"),
+        "not_accepted": gettext_lazy("Từ chối, đề nghị bổ sung thông tin"),
+        "forwarded": gettext_lazy("Chuyển cơ quan có thẩm quyền"),
+        "resolved_on_time": gettext_lazy("Trả lời đúng hạn"),
+        "resolved_late": gettext_lazy("Trả lời quá hạn"),
+        "resolved": gettext_lazy("Đã trả lời"),
+        "stopped": gettext_lazy("Rút, dừng xử lý"),
+    },
+    CaseKind.DIALOGUE: {
+        "accepted": gettext_lazy("Đã phân công trả lời"),
+        "resolved_on_time": gettext_lazy("Trả lời đúng hạn"),
+        "resolved_late": gettext_lazy("Trả lời quá hạn"),
+        "resolved": gettext_lazy("Đã trả lời"),
+        "stopped": gettext_lazy("Rút, dừng xử lý"),
+    },
+}
+# A dialogue opinion is assigned when it is recorded: never "not accepted" nor forwarded.
+CASE_HIDDEN = {CaseKind.DIALOGUE: ("not_accepted", "forwarded")}
+KIND_NAMES = dict(KINDS)
+
+
+def labels_for(kind):
+    """{category: label} of a kind's figures (the officials' figures included)."""
+    if kind == CaseKind.ADMINISTRATIVE:
+        return LABELS
+    official = {name: LABELS[name] for name in statistics.OFFICIAL_CATEGORIES}
+    return {**CASE_LABELS, **CASE_KIND_LABELS.get(kind, {}), **official}
+
+
+def shown(kind, names):
+    """The categories of `names` the page shows for a kind."""
+    hidden = CASE_HIDDEN.get(kind, ())
+    return [name for name in names if name not in hidden]
+
+
+def table_groups(kind):
+    """The breakdown tables' column groups of a kind: [(group, [(category, short header)])]."""
+    if kind == CaseKind.ADMINISTRATIVE:
+        return TABLE_GROUPS
+    names = labels_for(kind)
+    classified = [("accepted", names["accepted"]), ("not_accepted", names["not_accepted"]),
+                  ("forwarded", names["forwarded"])]
+    groups = [
+        (gettext_lazy("Số đơn phải giải quyết"), [("to_process", gettext_lazy("Tổng số")),
+                                                  ("carried_over", gettext_lazy("Kỳ trước chuyển sang")),
+                                                  ("received", gettext_lazy("Mới tiếp nhận"))]),
+        (gettext_lazy("Phân loại, xử lý"), [(n, label) for n, label in classified if n in shown(kind, [n])]),
+        (names["resolved"], [("resolved_on_time", gettext_lazy("Đúng hạn")),
+                             ("resolved_late", gettext_lazy("Quá hạn"))]),
+        (gettext_lazy("Đang giải quyết"), [("not_yet_due", gettext_lazy("Chưa đến hạn")),
+                                           ("overdue", gettext_lazy("Quá hạn"))]),
+        (gettext_lazy("Kết thúc khác"), [("stopped", gettext_lazy("Rút, dừng"))]),
+    ]
+    return groups
+
+
+def table_columns(kind):
+    return [name for _group, columns in table_groups(kind) for name, _label in columns]
+
 
 def leader_required(view):
     """Signed in (else the sign-in page), GET only (405), a leader or an auditor (403); passes the units the
@@ -89,11 +171,14 @@ def _today():
 
 
 def _filter_form(request, allowed, parents):
-    """The bound filter form: the request's filters, or the defaults when it names none."""
-    if any(name in request.GET for name in FILTER_NAMES):
+    """The bound filter form: the request's filters, or the defaults when it names none (a kind alone, the kind
+    selector's link, keeps the other defaults)."""
+    if any(name in request.GET for name in FILTER_NAMES if name != "kind"):
         data = request.GET
     else:
         data = DashboardForm.defaults(allowed, _today(), parents)
+        if "kind" in request.GET:
+            data["kind"] = request.GET["kind"]
     return DashboardForm(data, allowed=allowed, parents=parents, today=_today())
 
 
@@ -108,16 +193,17 @@ def _heading(form):
     chosen_field = form.cleaned_data.get("field")
     first, last = form.days()
     return {"where": where, "period": form.period_label(), "first": f"{first:%d/%m/%Y}",
-            "last": f"{last:%d/%m/%Y}", "field": chosen_field.name if chosen_field else _("Tất cả lĩnh vực")}
+            "last": f"{last:%d/%m/%Y}", "field": chosen_field.name if chosen_field else _("Tất cả lĩnh vực"),
+            "kind": form.chosen_kind(), "kind_name": KIND_NAMES[form.chosen_kind()]}
 
 
 def _rate(value):
     return "—" if value is None else f"{value:.2f}".replace(".", ",") + " %"
 
 
-def _cells(counts, base, extra):
+def _cells(counts, base, extra, columns=None):
     """[(category, value, url)] for a table row."""
-    return [(name, counts[name], f"{base}?{extra}category={name}") for name in TABLE_COLUMNS]
+    return [(name, counts[name], f"{base}?{extra}category={name}") for name in (columns or TABLE_COLUMNS)]
 
 
 @leader_required
@@ -139,22 +225,28 @@ def dashboard(request, allowed, parents):
     base = reverse("webui:statistics-dossiers")
     prefix = f"{query}&" if query else ""
     totals = report.totals
+    kind = scope.kind
+    names, columns = labels_for(kind), table_columns(kind)
     procedures = [{"label": procedure_name(r["procedure"]), "code": r["procedure"].code, "rate": _rate(r["on_time_rate"]),
-                   "cells": _cells(r, base, f"{prefix}procedure={r['procedure'].code}&")} for r in report.by_procedure]
+                   "cells": _cells(r, base, f"{prefix}procedure={r['procedure'].code}&", columns)}
+                  for r in report.by_procedure]
     units = [{"label": unit_name(r["unit"]), "code": r["unit"].code, "rate": _rate(r["on_time_rate"]),
-              "cells": _cells(r, base, f"{prefix}row_unit={r['unit'].code}&")} for r in report.by_unit]
+              "cells": _cells(r, base, f"{prefix}row_unit={r['unit'].code}&", columns)} for r in report.by_unit]
     officials = [{"label": person(r["official"]), "username": r["official"].get_username(),
                   "cells": [(name, r[name], f"{base}?{prefix}official={r['official'].get_username()}&category={name}")
                             for name in statistics.OFFICIAL_CATEGORIES]} for r in report.by_official]
-    figure = {name: {"value": totals[name], "label": LABELS[name], "url": f"{base}?{prefix}category={name}"}
-              for name in statistics.CATEGORIES}
+    figure = {name: {"value": totals[name], "label": names[name], "url": f"{base}?{prefix}category={name}"}
+              for name in statistics.categories(kind)}
+    parts = shown(kind, statistics.partition(kind))
+    series = (("early", "on_time", "late", "overdue") if kind == CaseKind.ADMINISTRATIVE
+              else ("resolved_on_time", "resolved_late", "not_yet_due", "overdue"))
     charts = {
-        "outcome": {"labels": [str(LABELS[n]) for n in statistics.PARTITION],
-                    "values": [totals[n] for n in statistics.PARTITION], "keys": list(statistics.PARTITION)},
+        "outcome": {"labels": [str(names[n]) for n in parts],
+                    "values": [totals[n] for n in parts], "keys": parts},
         "procedures": {"labels": [r["label"] for r in procedures[:10]],
-                       "series": [{"key": n, "label": str(LABELS[n]),
+                       "series": [{"key": n, "label": str(names[n]),
                                    "values": [r[n] for r in report.by_procedure[:10]]}
-                                  for n in ("early", "on_time", "late", "overdue")]},
+                                  for n in series]},
         "units": {"labels": [r["label"] for r in units[:20]],
                   "values": [float(r["on_time_rate"]) if r["on_time_rate"] is not None else None
                              for r in report.by_unit[:20]]},
@@ -163,11 +255,40 @@ def dashboard(request, allowed, parents):
     return render(request, "webui/dashboard.html", {
         "form": form, "heading": heading, "totals": totals, "figure": figure, "query": query,
         "late_rate": _rate(totals["late_rate"]), "on_time_rate": _rate(totals["on_time_rate"]),
-        "groups": TABLE_GROUPS, "procedures": procedures, "units": units, "officials": officials,
+        "groups": table_groups(kind), "procedures": procedures, "units": units, "officials": officials,
         "official_columns": [(n, LABELS[n]) for n in statistics.OFFICIAL_CATEGORIES], "charts": charts,
-        "total_cells": _cells(totals, base, prefix),
+        "total_cells": _cells(totals, base, prefix, columns), "kind": kind, "is_case": kind != CaseKind.ADMINISTRATIVE,
+        "case_figures": _case_figures(kind, figure) if kind != CaseKind.ADMINISTRATIVE else None,
+        "kind_links": _kind_links(form, kind),
         "as_of": vndt(scope.as_of) if scope.as_of < scope.end else "",
     })
+
+
+def _case_figures(kind, figure):
+    """The figures' groups of a case kind: [(heading, (category, figure) of the group's own total or None,
+    [(category, figure, tone)])]."""
+    def entries(pairs):
+        return [(name, figure[name], tone) for name, tone in pairs if name in shown(kind, [name])]
+
+    return [
+        (_("Phải giải quyết"), None, entries([("to_process", "main"), ("received", ""), ("carried_over", "")])),
+        (_("Phân loại, xử lý"), None, entries([("accepted", "ok"), ("not_accepted", ""), ("forwarded", ""),
+                                                ("stopped", "")])),
+        (figure["resolved"]["label"], ("resolved", figure["resolved"]),
+         entries([("resolved_on_time", "ok"), ("resolved_late", "bad")])),
+        (_("Đang giải quyết"), ("in_progress", figure["in_progress"]),
+         entries([("not_yet_due", "ok"), ("overdue", "bad")])),
+    ]
+
+
+def _kind_links(form, kind):
+    """[(kind, label, url)]: the same filters for each kind."""
+    query = form.query()
+    links = []
+    for value, label in KINDS:
+        query["kind"] = value
+        links.append((value, label, f"?{query.urlencode()}"))
+    return links
 
 
 @leader_required
@@ -184,6 +305,10 @@ def dossiers(request, allowed, parents):
         return render(request, "webui/dashboard_dossiers.html", {"form": form, "figure": figure}, status=400)
     scope = form.scope(clock.now())
     category = figure.cleaned_data["category"]
+    if category not in (*statistics.categories(scope.kind), *statistics.OFFICIAL_CATEGORIES):
+        figure.add_error("category", _("Không có chỉ tiêu này."))
+        form.mark_errors()
+        return render(request, "webui/dashboard_dossiers.html", {"form": form, "figure": figure}, status=400)
     qs = statistics.dossiers_for(scope, category, procedure_id=row.get("procedure_id"), unit_id=row.get("unit_id"),
                                  official_id=row.get("official_id"), parents=parents)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -191,19 +316,26 @@ def dossiers(request, allowed, parents):
     query.pop("page", None)
     back = form.query().urlencode()
     auditor = is_auditor(request.user)
-    rows = [{
+    rows = [drill_row(d, auditor) for d in page]
+    return render(request, "webui/dashboard_dossiers.html", {
+        "form": form, "figure": figure, "heading": _heading(form), "label": labels_for(scope.kind)[category],
+        "row": row,
+        "page": page, "rows": rows, "query": query.urlencode(), "back": back,
+    })
+
+
+def drill_row(d, auditor):
+    """One dossier of a figure's list. The statistics' lists never carry a denouncer's identity, whoever reads them
+    (processes.privacy)."""
+    return {
         "code": d.code,
         "url": reverse("webui:audit-dossier" if auditor else "webui:dossier-forms", args=[d.code]),
         "procedure": procedure_name(d.procedure), "unit": unit_name(d.receiving_unit),
-        "applicant": d.applicant.full_name, "received": vndt(d.received_at), "due": vndt(d.due_at),
+        "applicant": privacy.export_name(d), "received": vndt(d.received_at), "due": vndt(d.due_at),
         "finished": vndt(d.finished_at) if d.finished_at else "—",
         "status": labels.DOSSIER_STATUSES.get(d.status, d.status),
         "reappointments": d.reappointments,
-    } for d in page]
-    return render(request, "webui/dashboard_dossiers.html", {
-        "form": form, "figure": figure, "heading": _heading(form), "label": LABELS[category], "row": row,
-        "page": page, "rows": rows, "query": query.urlencode(), "back": back,
-    })
+    }
 
 
 def _row(figure):
@@ -254,6 +386,43 @@ XLSX_COLUMNS = [
 ]
 
 
+# The export of a case kind: the columns of the complaint and petition reports (received, classified, resolved on time
+# or late, in progress), the labels of the kind.
+CASE_XLSX_COLUMNS = [
+    (gettext_lazy("Số đơn phải giải quyết"), gettext_lazy("Tổng số"), "to_process"),
+    (gettext_lazy("Số đơn phải giải quyết"), gettext_lazy("Tiếp nhận trong kỳ"), "received"),
+    (gettext_lazy("Số đơn phải giải quyết"), gettext_lazy("Từ kỳ trước"), "carried_over"),
+    (gettext_lazy("Phân loại, xử lý"), None, "accepted"),
+    (gettext_lazy("Phân loại, xử lý"), None, "not_accepted"),
+    (gettext_lazy("Phân loại, xử lý"), None, "forwarded"),
+    (None, gettext_lazy("Tổng số"), "resolved"),
+    (None, gettext_lazy("Đúng hạn"), "resolved_on_time"),
+    (None, gettext_lazy("Quá hạn"), "resolved_late"),
+    (gettext_lazy("Đang giải quyết"), gettext_lazy("Tổng số"), "in_progress"),
+    (gettext_lazy("Đang giải quyết"), gettext_lazy("Chưa đến hạn"), "not_yet_due"),
+    (gettext_lazy("Đang giải quyết"), gettext_lazy("Quá hạn"), "overdue"),
+    (gettext_lazy("Kết thúc khác"), gettext_lazy("Rút đơn, dừng giải quyết"), "stopped"),
+    (gettext_lazy("Tỷ lệ"), gettext_lazy("Quá hạn (%)"), "late_rate"),
+    (gettext_lazy("Tỷ lệ"), gettext_lazy("Đúng hạn (%)"), "on_time_rate"),
+]
+XLSX_TITLES = {
+    CaseKind.ADMINISTRATIVE: gettext_lazy("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"),
+    CaseKind.COMPLAINT: gettext_lazy("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT KHIẾU NẠI"),
+    CaseKind.DENUNCIATION: gettext_lazy("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TỐ CÁO"),
+    CaseKind.PETITION: gettext_lazy("TÌNH HÌNH, KẾT QUẢ XỬ LÝ PHẢN ÁNH, KIẾN NGHỊ"),
+    CaseKind.DIALOGUE: gettext_lazy("TÌNH HÌNH, KẾT QUẢ TRẢ LỜI Ý KIẾN TẠI HỘI NGHỊ ĐỐI THOẠI"),
+}
+
+
+def xlsx_columns(kind):
+    """[(group header, column header, category)] of a kind's export."""
+    if kind == CaseKind.ADMINISTRATIVE:
+        return XLSX_COLUMNS
+    names = labels_for(kind)
+    return [(group if group is not None else names["resolved"], header if header is not None else names[name], name)
+            for group, header, name in CASE_XLSX_COLUMNS if name in shown(kind, [name])]
+
+
 def _number(value):
     return None if value is None else float(value) if not isinstance(value, int) else value
 
@@ -273,9 +442,11 @@ def xlsx_export(report, heading):
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center", horizontal="center")
     band = PatternFill("solid", fgColor="E8EEF6")
+    kind = report.scope.kind
+    columns = xlsx_columns(kind)
 
     def titled(sheet, title, first_header):
-        width = 2 + len(XLSX_COLUMNS)
+        width = 2 + len(columns)
         last = get_column_letter(width)
         lines = [(title, Font(bold=True, size=13)),
                  (_("Đơn vị: %(where)s") % {"where": heading["where"]}, bold),
@@ -293,12 +464,12 @@ def xlsx_export(report, heading):
         sheet.cell(row=top, column=1, value=str(_("STT")))
         sheet.cell(row=top, column=2, value=str(first_header))
         column = 3
-        for group in dict.fromkeys(g for g, _c, _n in XLSX_COLUMNS):
-            span = sum(1 for g, _c, _n in XLSX_COLUMNS if g == group)
+        for group in dict.fromkeys(g for g, _c, _n in columns):
+            span = sum(1 for g, _c, _n in columns if g == group)
             sheet.merge_cells(start_row=top, start_column=column, end_row=top, end_column=column + span - 1)
             sheet.cell(row=top, column=column, value=str(group))
             column += span
-        for index, (_g, header, _n) in enumerate(XLSX_COLUMNS, start=3):
+        for index, (_g, header, _n) in enumerate(columns, start=3):
             sheet.cell(row=top + 1, column=index, value=str(header))
         for index in range(1, width + 1):
             sheet.cell(row=top + 2, column=index, value=f"({index})")
@@ -316,9 +487,9 @@ def xlsx_export(report, heading):
     def put(sheet, row, number, label, counts, emphasis=False):
         sheet.cell(row=row, column=1, value=number)
         sheet.cell(row=row, column=2, value=str(label))
-        for index, (_g, _h, name) in enumerate(XLSX_COLUMNS, start=3):
+        for index, (_g, _h, name) in enumerate(columns, start=3):
             sheet.cell(row=row, column=index, value=_number(counts.get(name)))
-        for index in range(1, 3 + len(XLSX_COLUMNS)):
+        for index in range(1, 3 + len(columns)):
             cell = sheet.cell(row=row, column=index)
             cell.border = box
             if emphasis:
@@ -326,21 +497,23 @@ def xlsx_export(report, heading):
                 cell.fill = band
         return row + 1
 
-    title = _("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")
+    title = XLSX_TITLES[kind]
     sheet = book.active
     sheet.title = str(_("Theo thủ tục"))
-    row = titled(sheet, title, _("Lĩnh vực, thủ tục hành chính"))
+    row = titled(sheet, title, _("Lĩnh vực, thủ tục hành chính") if kind == CaseKind.ADMINISTRATIVE
+                 else _("Lĩnh vực, quy trình giải quyết"))
     fields = {}
     for entry in report.by_procedure:
         fields.setdefault(entry["procedure"].field_id, []).append(entry)
     field_objects = Field.objects.in_bulk(list(fields))
     for number, (field_id, entries) in enumerate(sorted(fields.items(), key=lambda kv: field_objects[kv[0]].name),
                                                  start=1):
-        subtotal = dict.fromkeys(statistics.COUNTED, 0)
+        subtotal = dict.fromkeys(statistics.counted(kind), 0)
         for entry in entries:
-            for name in statistics.COUNTED:
+            for name in subtotal:
                 subtotal[name] += entry[name]
-        row = put(sheet, row, _roman(number), field_objects[field_id].name, statistics.with_rates(subtotal), emphasis=True)
+        row = put(sheet, row, _roman(number), field_objects[field_id].name, statistics.with_rates(subtotal, kind),
+                  emphasis=True)
         for index, entry in enumerate(entries, start=1):
             row = put(sheet, row, index, entry["procedure"].name, entry)
     put(sheet, row, "", _("Tổng cộng"), report.totals, emphasis=True)
@@ -371,7 +544,8 @@ def xlsx_export(report, heading):
     buffer = io.BytesIO()
     book.save(buffer)
     first = report.scope.start.astimezone(VN_TZ)
-    name = f"thong-ke-{first:%Y%m%d}-{heading['last'][6:]}{heading['last'][3:5]}{heading['last'][:2]}.xlsx"
+    what = "" if kind == CaseKind.ADMINISTRATIVE else f"{kind}-"
+    name = f"thong-ke-{what}{first:%Y%m%d}-{heading['last'][6:]}{heading['last'][3:5]}{heading['last'][:2]}.xlsx"
     response = HttpResponse(buffer.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

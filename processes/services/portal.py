@@ -30,9 +30,11 @@ from django.db import IntegrityError, transaction
 from engine import clock
 from engine.calendar import VN_TZ
 
+from .. import privacy
 from ..models import (
     AdministrativeUnit,
     Attachment,
+    CaseKind,
     Channel,
     Dossier,
     DossierStatus,
@@ -110,6 +112,12 @@ def _proves(secret, phone, *, expected_secret, expected_phone):
     return by_secret or by_phone
 
 
+def _proof_phone(dossier):
+    """The phone number that opens a dossier's progress: the applicant's — never a denouncer's, whose dossier a phone
+    number must not find (it would confirm that they denounced; processes.privacy). The secret still opens it."""
+    return "" if privacy.is_protected(dossier) else dossier.applicant.phone
+
+
 def mask_name(full_name):
     """'Nguyễn Văn An' → 'Nguyễn V… A…': the family name, then initials — enough to recognise one's own dossier."""
     words = str(full_name or "").split()
@@ -185,7 +193,8 @@ def progress(code, secret=None, phone=None):
     if dossier is None:
         _proves(secret, phone, expected_secret="", expected_phone="")
         return None
-    if not _proves(secret, phone, expected_secret=dossier.lookup_secret, expected_phone=dossier.applicant.phone):
+    protected = privacy.is_protected(dossier)
+    if not _proves(secret, phone, expected_secret=dossier.lookup_secret, expected_phone=_proof_phone(dossier)):
         return None
     row = {"code": dossier.code, "status": dossier.status, "procedure__name": dossier.procedure.name,
            "procedure__name_en": dossier.procedure.name_en, "receiving_unit__name": dossier.receiving_unit.name,
@@ -212,7 +221,7 @@ def progress(code, secret=None, phone=None):
     rated = ServiceRating.objects.filter(dossier=dossier).exists()
     return {
         **_dossier_status(row),
-        "applicant": mask_name(dossier.applicant.full_name),
+        "applicant": privacy.MASK_LABEL if protected else mask_name(dossier.applicant.full_name),
         "channel": dossier.channel,
         "due_at": dossier.due_at,
         "reappointed": dossier.appointment_at is not None,
@@ -232,11 +241,13 @@ def _submission_progress(reference, secret, phone):
     if submission is None:
         _proves(secret, phone, expected_secret="", expected_phone="")
         return None
-    if not _proves(secret, phone, expected_secret=submission.secret, expected_phone=submission.applicant.phone):
+    protected = submission.procedure.kind == CaseKind.DENUNCIATION
+    if not _proves(secret, phone, expected_secret=submission.secret,
+                   expected_phone="" if protected else submission.applicant.phone):
         return None
     return {
         **_submission_status(submission),
-        "applicant": mask_name(submission.applicant.full_name),
+        "applicant": privacy.MASK_LABEL if protected else mask_name(submission.applicant.full_name),
         "documents": [str(d.get("name", "")) for d in submission.documents or [] if isinstance(d, dict)],
         "handled_at": submission.handled_at,
         "reason": submission.reason if submission.status in (SubmissionStatus.INCOMPLETE,
@@ -278,10 +289,12 @@ def online_procedure(procedure_code, unit_code):
 
 
 def catalogue_levels():
-    """Every active procedure with its online level, and the shares (% toàn trình, % một phần, % not online) —
-    Decree 42/2022's two levels; the older view of Decree 43/2011 counts toàn trình as level 4 and một phần as
-    level 3 (a rough equivalence, for historical comparison only)."""
-    procedures = list(Procedure.objects.filter(active=True).select_related("field").order_by("field__name", "name"))
+    """Every active administrative procedure with its online level, and the shares (% toàn trình, % một phần, % not
+    online) — Decree 42/2022's two levels; the older view of Decree 43/2011 counts toàn trình as level 4 and một phần
+    as level 3 (a rough equivalence, for historical comparison only). Complaints, denunciations, petitions and
+    dialogue opinions are not public services: they are left out."""
+    procedures = list(Procedure.objects.filter(active=True, kind=CaseKind.ADMINISTRATIVE).select_related("field")
+                      .order_by("field__name", "name"))
     total = len(procedures)
     counts = {level: sum(1 for p in procedures if p.online_level == level) for level in OnlineLevel.values}
 
@@ -540,10 +553,10 @@ def rate_dossier(code, secret, scores, comment="", phone=None, channel=Channel.O
     code = clean_code(code)
     dossier = None
     if code is not None and not is_reference(code.upper()):
-        dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("applicant")
+        dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("applicant", "procedure")
                    .filter(code=code).first())
     if dossier is None or not _proves(secret, phone, expected_secret=dossier.lookup_secret,
-                                      expected_phone=dossier.applicant.phone):
+                                      expected_phone=_proof_phone(dossier)):
         if dossier is None:
             _proves(secret, phone, expected_secret="", expected_phone="")
         raise NotFound("không tìm thấy hồ sơ với mã hồ sơ và mã bí mật này", field="code")
@@ -577,8 +590,9 @@ def public_statistics_units():
 
 def public_statistics(unit_code, year, month=None):
     """The published figures of a unit (with its departments) for a year or a month: the statistics report's totals
-    and its rows by procedure — counts and rates only. Cached five minutes per unit and period, so that the public
-    page costs the database one report however often it is read."""
+    and its rows by procedure (administrative dossiers only: the report's default kind) — counts and rates only.
+    Cached five minutes per unit and period, so that the public page costs the database one report however often it
+    is read."""
     from django.core.cache import cache
 
     from .. import statistics

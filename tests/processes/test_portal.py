@@ -268,7 +268,9 @@ def test_a_rating_only_after_the_result_is_returned_once_with_scores_1_to_5(demo
 
 def test_the_catalogue_gives_each_procedures_level_and_the_shares(demo):
     levels = portal.catalogue_levels()
-    assert levels["total"] == Procedure.objects.filter(active=True).count() == 5
+    # the administrative procedures: complaints, denunciations, petitions and dialogue opinions are no public service
+    assert levels["total"] == Procedure.objects.filter(active=True, kind="administrative").count() == 5
+    assert not {p.code for p in levels["procedures"]} & {"khieu-nai-lan-dau", "to-cao", "phan-anh-kien-nghi"}
     assert levels["counts"] == {"full": 1, "partial": 4, "none": 0}
     assert levels["shares"] == {"full": 20.0, "partial": 80.0, "none": 0.0}
     Procedure.objects.filter(code="tro-cap-xa-hoi").update(online_level="none")

@@ -5,7 +5,9 @@
   "use strict";
   var COLORS = {
     early: "#1e6b34", on_time: "#5aa469", late: "#b3261e", refused: "#7d6b5b", withdrawn: "#a3b1bf",
-    not_yet_due: "#0b4f8a", due_soon: "#e0a100", overdue: "#e05a47"
+    not_yet_due: "#0b4f8a", due_soon: "#e0a100", overdue: "#e05a47",
+    resolved_on_time: "#5aa469", resolved_late: "#b3261e", not_accepted: "#7d6b5b", forwarded: "#c9a227",
+    stopped: "#a3b1bf"
   };
 
   function drillUrl(data, category, extra) {
