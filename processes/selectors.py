@@ -92,11 +92,14 @@ def get_visible_dossier(user, code):
 
 
 def attachment_for(user, attachment_id):
-    """An attachment of a dossier the official may see, else None (the page answers 404, not 403)."""
+    """An attachment of a dossier the official may see, else None (the page answers 404, not 403). A denunciation's
+    scans carry the denouncer's identity: only to whoever may read it (processes.privacy)."""
+    from . import privacy
     from .models import Attachment
 
     return (Attachment.objects.select_related("dossier", "uploaded_by")
-            .filter(pk=attachment_id, dossier__in=dossiers_visible_to(user).values("pk")).first())
+            .filter(pk=attachment_id, dossier__in=dossiers_visible_to(user).values("pk"))
+            .filter(privacy.visible_q(user, "dossier__")).first())
 
 
 def inbox_for(user):
@@ -142,7 +145,12 @@ def units_of(user):
 
 def applicant_for(user, dossier):
     """The applicant's personal record as this official may see it: in full for the receiving unit's officials and
-    auditors; others routed a step see the name and contacts needed to serve the citizen, the ID number masked."""
+    auditors; others routed a step see the name and contacts needed to serve the citizen, the ID number masked. A
+    denouncer's identity only to the officials assigned to the case and to auditors (processes.privacy)."""
+    from . import privacy
+
+    if not privacy.applicant_visible(user, dossier):
+        return privacy.masked_applicant()
     record = dossier.applicant
     full = (is_auditor(user) or Membership.objects.filter(user=user, unit_id=dossier.receiving_unit_id).exists()
             or active_substitutions().filter(substitute=user, unit_id=dossier.receiving_unit_id).exists())
@@ -153,4 +161,5 @@ def applicant_for(user, dossier):
         "phone": record.phone,
         "email": record.email,
         "address": record.address,
+        "masked": False,
     }

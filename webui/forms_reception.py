@@ -102,6 +102,14 @@ class ApplicantFields(forms.Form):
         return [self[name] for name in self.APPLICANT]
 
 
+# The desk's words for a case's letter and its writer (processes.models.CaseKind; dialogue opinions are recorded at
+# their meeting, not at the desk).
+CASE_CONTENT = {"complaint": _("Nội dung khiếu nại"), "denunciation": _("Nội dung tố cáo"),
+                "petition": _("Nội dung phản ánh, kiến nghị")}
+CASE_APPLICANT = {"complaint": _("Họ và tên người khiếu nại"), "denunciation": _("Họ và tên người tố cáo"),
+                  "petition": _("Họ và tên người phản ánh, kiến nghị")}
+
+
 class IntakeForm(DeskForm, ApplicantFields):
     """The applicant, the channel, the checklist with a scan input and a 'reason if missing' per document, extra
     rows for form 02, and the reasons of form 03. The decision is the button pressed."""
@@ -123,9 +131,21 @@ class IntakeForm(DeskForm, ApplicantFields):
                               max_length=8000, widget=forms.Textarea(attrs={"rows": 3}))
     decision = forms.ChoiceField(choices=[(d, d) for d in DECISIONS], required=False)
 
-    def __init__(self, *args, checklist, **kwargs):
+    def __init__(self, *args, checklist, kind="administrative", **kwargs):
         super().__init__(*args, **kwargs)
         self.checklist = checklist
+        self.kind = kind
+        if kind in CASE_CONTENT:
+            # a case (issue 9): who writes, what the letter says (workflow datum "content"), a complaint's remoteness
+            self.fields["full_name"].label = CASE_APPLICANT[kind]
+            self.fields["content"] = forms.CharField(
+                label=CASE_CONTENT[kind], required=False, max_length=4000,
+                help_text=_("Tóm tắt nội dung đơn: việc gì, của ai, đề nghị gì."),
+                widget=forms.Textarea(attrs={"rows": 4}))
+        if kind == "complaint":
+            self.fields["remote_area"] = forms.BooleanField(
+                label=_("Người khiếu nại ở vùng sâu, vùng xa, đi lại khó khăn"), required=False,
+                help_text=_("Thời hạn giải quyết khiếu nại dài hơn (Luật Khiếu nại 2011, Điều 28 và 37)."))
         self.fields["channel"].choices = list(labels.CHANNELS.items())
         self.fields["documents"].choices = [(row["name"], row["name"]) for row in checklist]
         for i, row in enumerate(checklist):
@@ -153,6 +173,15 @@ class IntakeForm(DeskForm, ApplicantFields):
     def applicant(self):
         return {name: self.cleaned_data.get(name) or "" for name in ("full_name", "id_number", "phone", "email",
                                                                       "address")}
+
+    def case_data(self):
+        """The case's content and remoteness for reception.receive_at_desk (nothing for an administrative dossier)."""
+        found = {}
+        if "content" in self.fields:
+            found["content"] = self.cleaned_data.get("content") or ""
+        if "remote_area" in self.fields:
+            found["remote_area"] = bool(self.cleaned_data.get("remote_area"))
+        return found
 
     def ticked(self):
         return list(self.cleaned_data.get("documents") or [])

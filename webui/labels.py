@@ -71,6 +71,12 @@ EVENTS = {  # names of what happened ("event" context: the same words are also b
     "refused": pgettext_lazy("event", "Từ chối giải quyết"),
     "withdrawn": pgettext_lazy("event", "Rút hồ sơ"),
     "signal_thrown": pgettext_lazy("event", "Tín hiệu trong quy trình"),
+    # complaints, denunciations, petitions (processes/services/case_clock.py)
+    "clock_phase_started": pgettext_lazy("event", "Bắt đầu giai đoạn xử lý đơn"),
+    "clock_extended": pgettext_lazy("event", "Gia hạn giải quyết theo quyết định"),
+    "clock_phase_unknown": pgettext_lazy("event", "Giai đoạn thời hạn không có trong danh mục"),
+    "dialogue_meeting_recorded": pgettext_lazy("event", "Ghi nhận hội nghị đối thoại"),
+    "opinion_recorded": pgettext_lazy("event", "Ghi nhận ý kiến tại hội nghị đối thoại"),
     # unit administration (processes/services/units.py)
     "work_moved": pgettext_lazy("event", "Chuyển việc"),
     "official_added": pgettext_lazy("event", "Thêm cán bộ"),
@@ -128,6 +134,10 @@ FIELDS = {
 
 YES = pgettext_lazy("answer", "Có")
 NO = pgettext_lazy("answer", "Không")
+
+# What the pages show for a denouncer's identity (processes.privacy.MASK_LABEL, the same msgid: named here so that
+# makemessages, run from webui/, keeps its English).
+DENOUNCER_MASKED = _("Người tố cáo (được giữ bí mật)")
 
 
 def role(code):

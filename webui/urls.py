@@ -33,10 +33,12 @@ urlpatterns = [
     # Each area's pages live in their own module (same namespace).
     path("", include("webui.urls_reception")),
     path("", include("webui.urls_step")),
+    path("", include("webui.urls_cases")),
     path("", include("webui.urls_documents")),
     path("", include("webui.urls_admin")),
     path("", include("webui.urls_studio")),
     path("", include("webui.urls_audit")),
     path("", include("webui.urls_dashboard")),
     path("", include("webui.urls_evaluation")),
+    path("", include("webui.urls_dialogue")),
 ]

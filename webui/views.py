@@ -11,6 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
+from processes import privacy
 from processes import selectors as process_selectors
 from processes.services import dossiers as dossier_services
 from processes.services.errors import InvalidInput, ServiceError
@@ -201,6 +202,7 @@ def step(request, item_id):
 def step_context(request, item, form, **actions):
     """What step.html shows. `actions`: bound forms of the page's other actions (webui/views_step.py), which
     re-render the page with their errors."""
+    from .views_cases import case_context
     from .views_step import actions_context
 
     dossier = item.dossier
@@ -210,7 +212,7 @@ def step_context(request, item, form, **actions):
         "item": item,
         "dossier": dossier,
         "applicant": process_selectors.applicant_for(user, dossier),
-        "history": process_selectors.dossier_history(dossier),
+        "history": privacy.redact_events(process_selectors.dossier_history(dossier), dossier, user),
         "open_steps": [s for s in selectors.open_steps_of(dossier) if s.pk != item.pk],
         "step_names": selectors.step_names(dossier),
         "form": form,
@@ -218,6 +220,7 @@ def step_context(request, item, form, **actions):
         "can_unclaim": item.status == "open" and item.claimed_by_id == user.pk,
         "here": request.get_full_path(),
         **actions_context(request, item, **actions),
+        "case": case_context(request, dossier),  # a complaint's, denunciation's, petition's clock (webui/views_cases.py)
     }
 
 

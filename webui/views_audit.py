@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from engine import clock
 from engine.calendar import VN_TZ
-from processes import step_times
+from processes import privacy, step_times
 from processes.models import AdministrativeUnit, ProcessVersion, WorkItemStatus
 from processes.selectors import is_auditor
 from processes.services.audit import verify_chains
@@ -166,7 +166,8 @@ def export_header():
 
 def export_values(dossier):
     row = search_row(dossier)
-    return [row["code"], row["procedure"], row["applicant"], row["unit"], row["received"], row["due"],
+    # exports never carry a denouncer's identity, auditors' included (processes.privacy); their pages do
+    return [row["code"], row["procedure"], privacy.export_name(dossier), row["unit"], row["received"], row["due"],
             str(row["status"]), row["reappointments"], "; ".join(row["flags"])]
 
 
@@ -230,12 +231,16 @@ def xlsx_export(dossiers):
 # a dossier's timeline and its PDF
 
 
-def _timeline(code):
+def _timeline(code, export=False):
     dossier = selectors_audit.dossier_by_code(code)
     if dossier is None:
         raise Http404(_("Không có hồ sơ này."))
     intact, problems, by_event = chain_verdict(dossier)
-    rows = event_rows(selectors_audit.dossier_timeline(dossier), step_names_of(dossier), by_event)
+    events = selectors_audit.dossier_timeline(dossier)
+    if export:  # the PDF never carries a denouncer's identity (processes.privacy); the page shows it to auditors
+        events = privacy.redact_events(events, dossier, export=True)
+        dossier = privacy.for_export(dossier)
+    rows = event_rows(events, step_names_of(dossier), by_event)
     return {"dossier": dossier, "rows": rows, "intact": intact, "problems": problems,
             "status": labels.DOSSIER_STATUSES.get(dossier.status, dossier.status),
             "received": vndt_seconds(dossier.received_at), "due": vndt_seconds(dossier.due_at)}
@@ -252,7 +257,8 @@ def dossier(request, code):
 def dossier_pdf(request, code):
     from processes.services.pdf import render_pdf
 
-    context = {**_timeline(code), "printed_at": vndt_seconds(clock.now()), "printed_by": person(request.user)}
+    context = {**_timeline(code, export=True), "printed_at": vndt_seconds(clock.now()),
+               "printed_by": person(request.user)}
     pdf = render_pdf(render_to_string("processes/audit_history_pdf.html", context))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="lich-su-{code}.pdf"'

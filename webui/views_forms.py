@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from engine import clock
 from engine.calendar import VN_TZ
+from processes import privacy
 from processes import selectors as process_selectors
 from processes.models import IntakeNotice, Membership
 from processes.services import forms as form_services
@@ -70,7 +71,8 @@ def dossier_form_pdf(request, code, number):
             return _missing(request, _("Số thứ tự của biểu mẫu không hợp lệ: %(seq)s.") % {"seq": seq[:20]})
         seq = int(seq)
     try:
-        ref, rendered = form_services.render_dossier_form(dossier, number, seq)
+        # a denouncer's identity printed only for whoever may read it (processes.privacy)
+        ref, rendered = form_services.render_dossier_form(privacy.for_viewer(request.user, dossier), number, seq)
     except form_services.FormNotAvailable:
         circular = form_services.regime_context(dossier)["circular"]
         if form_services.form_kind(dossier, number) == "register":
@@ -131,7 +133,7 @@ def register(request):
         values = {"from": request.GET.get("from", "")[:20], "to": request.GET.get("to", "")[:20]}
         return render(request, "webui/register.html", {"unit": unit, "values": values, "errors": errors},
                       status=400)
-    rendered = form_services.register(unit, day_from, day_to, prepared_by=request.user)
+    rendered = form_services.register(unit, day_from, day_to, prepared_by=request.user, viewer=request.user)
     filename = f"{_safe_name(unit.code)}-mau-{rendered.number}-{day_from:%Y%m%d}-{day_to:%Y%m%d}.pdf"
     return _pdf(form_services.form_pdf(rendered), filename)
 
@@ -145,4 +147,5 @@ def intake_notice_pdf(request, notice_id):
     notice = IntakeNotice.objects.filter(pk=notice_id).first()
     if notice is None or not Membership.objects.filter(user=request.user, unit_id=notice.unit_id).exists():
         return _missing(request, _("Không có phiếu này, hoặc phiếu không thuộc đơn vị của bạn."))
+    notice = privacy.notice_for_viewer(request.user, notice)  # a denunciation's: the denouncer to its issuer only
     return _pdf(render_pdf(notice.form_html), f"{_safe_name(notice.number)}-mau-{notice.form_code}.pdf")

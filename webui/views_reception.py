@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from processes import privacy
 from processes import selectors as process_selectors
 from processes.models import Event, FeePayment
 from processes.services import forms as form_services
@@ -22,6 +23,7 @@ from processes.services.pdf import render_pdf
 
 from .auth import current_unit, is_htmx, official_required, roles_in
 from .forms_reception import (
+    CASE_CONTENT,
     CatalogueSearchForm,
     FeeForm,
     FeePaidForm,
@@ -67,6 +69,15 @@ def _dossier_or_404(unit, code):
 # the desk: catalogue search, find a dossier, the work lists
 
 
+def _desk_lists(request, unit):
+    """The desk's work lists, each dossier's `applicant_label` a denouncer's name only for whoever may read it."""
+    lists = reception.desk_lists(unit)
+    for name in ("to_return", "awaiting_supplement"):
+        privacy.label_applicants(lists[name], request.user)
+    lists["notices"] = [privacy.notice_for_viewer(request.user, n) for n in lists["notices"]]
+    return lists
+
+
 @desk_required
 def desk(request, unit):
     search = CatalogueSearchForm(request.GET or None)
@@ -76,7 +87,7 @@ def desk(request, unit):
     if is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
         response = render(request, "webui/reception_catalogue.html", context)
     else:
-        context.update(find=FindDossierForm(), lists=reception.desk_lists(unit),
+        context.update(find=FindDossierForm(), lists=_desk_lists(request, unit),
                        online=portal.pending_submissions(unit))
         response = render(request, "webui/reception.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -98,7 +109,7 @@ def find_dossier(request, unit):
     search = CatalogueSearchForm()
     procedures, total = reception.search_catalogue(unit, "")
     context = {"unit": unit, "search": search, "q": "", "procedures": procedures, "total": total, "find": find,
-               "lists": reception.desk_lists(unit), "online": portal.pending_submissions(unit)}
+               "lists": _desk_lists(request, unit), "online": portal.pending_submissions(unit)}
     return render(request, "webui/reception.html", context, status=status)
 
 
@@ -129,7 +140,8 @@ def intake(request, unit, procedure_code):
         raise Http404(_("Không có thủ tục này trong danh mục tiếp nhận của đơn vị.")) from None
     checklist = reception.checklist_of(procedure)
     posted = request.method == "POST"
-    form = IntakeForm(request.POST if posted else None, request.FILES if posted else None, checklist=checklist)
+    form = IntakeForm(request.POST if posted else None, request.FILES if posted else None, checklist=checklist,
+                      kind=procedure.kind)
     if posted and form.is_valid():
         decision = form.cleaned_data.get("decision") or "receive"
         actor = actor_of(request)
@@ -138,8 +150,10 @@ def intake(request, unit, procedure_code):
         name_fields = reason_fields = ()
         try:
             if decision == "receive":
-                dossier = reception.receive_at_desk(ticked=form.ticked(), scans=form.scans(), **common)
-                messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
+                dossier = reception.receive_at_desk(ticked=form.ticked(), scans=form.scans(), **form.case_data(),
+                                                    **common)
+                messages.success(request, (_("Đã tiếp nhận đơn %(code)s.") if form.kind in CASE_CONTENT
+                                           else _("Đã tiếp nhận hồ sơ %(code)s.")) % {"code": dossier.code})
                 return redirect("webui:reception-receipt", code=dossier.code)
             if decision == "incomplete":
                 items, name_fields, reason_fields = form.missing_items()
@@ -163,16 +177,18 @@ def intake(request, unit, procedure_code):
 def receipt(request, unit, code):
     """Right after reception: the code and the appointment, and form 01 to print."""
     dossier = _dossier_or_404(unit, code)
+    applicant = process_selectors.applicant_for(request.user, dossier)
     context = {"unit": unit, "dossier": dossier, "appointment": dossier.appointment_at or dossier.due_at,
-               "attachments": list(dossier.attachments.all()),
-               "applicant": process_selectors.applicant_for(request.user, dossier)}
+               "attachments": [] if applicant["masked"] else list(dossier.attachments.all()),
+               "applicant": applicant}
     return render(request, "webui/reception_receipt.html", context)
 
 
 @desk_required
 def form_01_pdf(request, unit, code):
     dossier = _dossier_or_404(unit, code)
-    rendered = form_services.form_01(dossier)
+    # the receipt names the denouncer: printed by whoever received the denunciation, masked for other desk officials
+    rendered = form_services.form_01(privacy.for_viewer(request.user, dossier))
     return _pdf(render_pdf(rendered.html), f"mau-01-{dossier.code}.pdf")
 
 
@@ -181,7 +197,8 @@ def notice(request, unit, notice_id):
     found = reception.desk_notice(unit, notice_id)
     if found is None:
         raise Http404(_("Không có phiếu này tại đơn vị."))
-    return render(request, "webui/reception_notice.html", {"unit": unit, "notice": found})
+    return render(request, "webui/reception_notice.html",
+                  {"unit": unit, "notice": privacy.notice_for_viewer(request.user, found)})
 
 
 @desk_required
@@ -189,6 +206,7 @@ def notice_pdf(request, unit, notice_id):
     found = reception.desk_notice(unit, notice_id)
     if found is None:
         raise Http404(_("Không có phiếu này tại đơn vị."))
+    found = privacy.notice_for_viewer(request.user, found)
     return _pdf(render_pdf(found.form_html), f"mau-{found.form_code}-{found.number}.pdf")
 
 
@@ -199,17 +217,20 @@ def notice_pdf(request, unit, notice_id):
 def _dossier_page(request, unit, dossier, status=200, **forms):
     fees = list(dossier.fees.select_related("recorded_by").order_by("recorded_at", "id"))
     returned = Event.objects.filter(dossier=dossier, kind="returned").order_by("-id").first()
+    applicant = process_selectors.applicant_for(request.user, dossier)
     context = {
         "unit": unit,
         "dossier": dossier,
-        "applicant": process_selectors.applicant_for(request.user, dossier),
+        "applicant": applicant,
+        "returned_to": privacy.returned_to(request.user, dossier),
         "appointment": dossier.appointment_at or dossier.due_at,
         "fees": fees,
         "waiting_fees": [f for f in fees if f.status == "waiting"],
-        "attachments": list(dossier.attachments.all()),
+        # a denunciation's scans (their names too) only to whoever may read the denouncer's identity
+        "attachments": [] if applicant["masked"] else list(dossier.attachments.all()),
         "supplementation": reception.open_supplementation(dossier),
         "returned_event": returned,
-        "history": process_selectors.dossier_history(dossier),
+        "history": privacy.redact_events(process_selectors.dossier_history(dossier), dossier, request.user),
         "fee_form": forms.get("fee_form") or FeeForm(initial={"status": "paid",
                                                               "amount": int(dossier.procedure.fee or 0),
                                                               "description": _("Phí, lệ phí: %(p)s")

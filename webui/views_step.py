@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from processes import privacy
 from processes import selectors as process_selectors
 from processes.models import OPEN_STATUSES, DossierStatus, Role, WorkItemKind, WorkItemStatus
 from processes.services import attachments as attachment_services
@@ -166,8 +167,13 @@ def actions_context(request, item, **bound):
     if context["can_refuse"] and context["refuse_form"] is None:
         context["refuse_form"] = RefuseForm(prefix="refuse")
     context["supplementation"] = selectors.open_supplementation(dossier)
+    shown = privacy.applicant_visible(user, dossier)
     if item.kind == WorkItemKind.EXPLAIN_DELAY:
-        context["explanation"] = selectors.explanation_for(item)
+        explanation = selectors.explanation_for(item)
+        if explanation is not None and not shown:
+            # the apology letter is addressed to the denouncer: their identity redacted (processes.privacy)
+            explanation.letter = privacy.redact_text(explanation.letter, dossier, str(privacy.MASK_LABEL))
+        context["explanation"] = explanation
         context["can_explain"] = may_explain(user, item)
         if context["can_explain"]:
             draft = statutory.explanation_draft(item.pk, actor_of(request))
@@ -181,6 +187,8 @@ def actions_context(request, item, **bound):
         if context["can_resolve"] and context["escalation_form"] is None:
             context["escalation_form"] = EscalationForm(prefix="escalation")
     context["attachments"] = selectors.attachments_of(dossier)
+    # a denunciation's scans carry the denouncer's identity: opened only by whoever may read it (processes.privacy)
+    context["attachments_locked"] = not shown
     context["can_attach"] = may_attach(user, dossier)
     if context["can_attach"] and context["attachment_form"] is None:
         context["attachment_form"] = AttachmentForm(prefix="attachment")

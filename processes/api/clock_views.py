@@ -9,7 +9,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
+from .. import privacy, selectors
 from ..models import Dossier, DossierFlag, Explanation, Notification, Supplementation, WorkItemKind
 from ..services import forms as form_services
 from ..services import notifications as notification_services
@@ -184,12 +184,13 @@ def _visible_code(request, code):
     return dossier.code
 
 
-def _answer(outcome, **extra):
-    return {
-        "dossier": ClockStateSerializer(outcome.dossier).data,
-        "form": outcome.form.as_dict() if outcome.form is not None else None,
-        **extra,
-    }
+def _answer(outcome, request=None, **extra):
+    form = outcome.form.as_dict() if outcome.form is not None else None
+    if form is not None and request is not None and not privacy.applicant_visible(request.user, outcome.dossier):
+        # the letter to a denouncer, answered to an official who may not read their identity (processes.privacy)
+        form = {**form, "text": privacy.redact_text(form["text"], outcome.dossier),
+                "html": privacy.redact_text(form["html"], outcome.dossier)}
+    return {"dossier": ClockStateSerializer(outcome.dossier).data, "form": form, **extra}
 
 
 class SupplementRequestView(APIView):
@@ -202,7 +203,7 @@ class SupplementRequestView(APIView):
         v = payload.validated_data
         outcome = statutory.request_supplementation(code, actor_of(request), [dict(i) for i in v["items"]],
                                                     v["reason"])
-        return Response(_answer(outcome, supplementation=SupplementationSerializer(outcome.record).data))
+        return Response(_answer(outcome, request, supplementation=SupplementationSerializer(outcome.record).data))
 
 
 class SupplementReceivedView(APIView):
@@ -212,7 +213,7 @@ class SupplementReceivedView(APIView):
         code = _visible_code(request, code)
         outcome = statutory.receive_supplementation(code, actor_of(request))
         record = SupplementationSerializer(outcome.record).data if outcome.record is not None else None
-        return Response(_answer(outcome, supplementation=record))
+        return Response(_answer(outcome, request, supplementation=record))
 
 
 class RefuseView(APIView):
@@ -223,7 +224,7 @@ class RefuseView(APIView):
         payload = RefuseSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         outcome = statutory.refuse_dossier(code, actor_of(request), payload.validated_data["reasons"])
-        return Response(_answer(outcome))
+        return Response(_answer(outcome, request))
 
 
 class WithdrawView(APIView):
@@ -234,7 +235,7 @@ class WithdrawView(APIView):
         payload = WithdrawSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         outcome = statutory.withdraw_dossier(code, actor_of(request), payload.validated_data["reason"])
-        return Response(_answer(outcome))
+        return Response(_answer(outcome, request))
 
 
 class ControlSheetView(APIView):
@@ -245,7 +246,7 @@ class ControlSheetView(APIView):
         if dossier is None:
             raise NotFound("không có hồ sơ này", field="code")
         sheet = form_services.control_sheet(dossier)
-        rendered = form_services.form_05(dossier, sheet)
+        rendered = form_services.form_05(privacy.for_viewer(request.user, dossier), sheet)
         return Response(ControlSheetSerializer({**sheet, "html": rendered.html, "text": rendered.text}).data)
 
 
@@ -271,7 +272,10 @@ class ExplainView(APIView):
         payload.is_valid(raise_exception=True)
         v = payload.validated_data
         outcome = statutory.file_explanation(item_id, actor_of(request), v["reason"], v["new_appointment"])
-        return Response(_answer(outcome, explanation=ExplanationSerializer(outcome.record).data))
+        explanation = ExplanationSerializer(outcome.record).data
+        if not privacy.applicant_visible(request.user, outcome.dossier):
+            explanation["letter"] = privacy.redact_text(explanation["letter"], outcome.dossier)
+        return Response(_answer(outcome, request, explanation=explanation))
 
 
 class NotificationListView(ListAPIView):

@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import privacy
 from ..selectors import applicant_for
-from ..models import Channel, Dossier, Event, Procedure, ProcessVersion, WorkItem
+from ..models import CaseDecision, CaseKind, Channel, Dossier, Event, Procedure, ProcessVersion, WorkItem
+from ..services import case_clock
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
@@ -42,6 +44,8 @@ class ApplicantSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     address = serializers.CharField(max_length=400, required=False, allow_blank=True)
+    masked = serializers.BooleanField(read_only=True, required=False,
+                                      help_text="danh tính người tố cáo được giữ bí mật (Luật Tố cáo 2018, Điều 47)")
 
 
 class ReceiveDossierSerializer(serializers.Serializer):
@@ -63,6 +67,17 @@ class WorkItemBriefSerializer(serializers.ModelSerializer):
                   "due_at", "completed_at", "result", "required_fields"]
 
 
+class CaseDecisionSerializer(serializers.ModelSerializer):
+    """A recorded decision moving a case's clock (processes.models.CaseDecision)."""
+
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseDecision
+        fields = ["kind", "phase", "sequence", "number", "reason", "days", "previous_due_at", "new_due_at",
+                  "decided_by", "decided_at"]
+
+
 class DossierSerializer(serializers.ModelSerializer):
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     procedure_name = serializers.CharField(source="procedure.name", read_only=True)
@@ -71,9 +86,15 @@ class DossierSerializer(serializers.ModelSerializer):
     regime = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status_code = serializers.IntegerField(source="portal_status", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    applicant_name = serializers.CharField(source="applicant.full_name", read_only=True)
+    applicant_name = serializers.SerializerMethodField()
     applicant = serializers.SerializerMethodField()
+    returned_to = serializers.SerializerMethodField()
+    data = serializers.SerializerMethodField()
     open_steps = serializers.SerializerMethodField()
+    # complaints, denunciations, petitions (issue 9): the kind, the running phase of the clock, its decisions
+    kind = serializers.ChoiceField(source="procedure.kind", choices=CaseKind.choices, read_only=True)
+    clock_phase_label = serializers.SerializerMethodField()
+    decisions = CaseDecisionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Dossier
@@ -81,12 +102,40 @@ class DossierSerializer(serializers.ModelSerializer):
             "code", "procedure", "procedure_name", "version", "regime", "receiving_unit", "channel", "status",
             "status_code", "status_label", "outcome", "applicant_name", "applicant", "received_at", "due_at",
             "legal_extension_days", "appointment_at", "reappointments", "flags", "finished_at", "returned_at", "returned_to", "data", "open_steps", "revision",
+            "kind", "clock_phase", "clock_phase_label", "decisions",
         ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_clock_phase_label(self, obj):
+        """The running phase's name ('Xử lý ban đầu' before any phase, and for administrative dossiers '')."""
+        if obj.procedure.kind == CaseKind.ADMINISTRATIVE:
+            return ""
+        return case_clock.phase_label(obj.procedure, obj.clock_phase)
+
+    def _viewer(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    @extend_schema_field(serializers.CharField())
+    def get_applicant_name(self, obj):
+        # a denouncer's name only to the officials assigned to the case and to auditors (processes.privacy)
+        return privacy.applicant_name(self._viewer(), obj)
 
     @extend_schema_field(ApplicantSerializer(allow_null=True))
     def get_applicant(self, obj):
         request = self.context.get("request")
         return applicant_for(request.user, obj) if request is not None else None
+
+    @extend_schema_field(serializers.CharField())
+    def get_returned_to(self, obj):
+        return privacy.returned_to(self._viewer(), obj)
+
+    @extend_schema_field(serializers.DictField())
+    def get_data(self, obj):
+        # the letter's content typed at intake may name the denouncer
+        if privacy.applicant_visible(self._viewer(), obj):
+            return obj.data
+        return privacy.redact_data(obj.data, obj)
 
     @extend_schema_field(WorkItemBriefSerializer(many=True))
     def get_open_steps(self, obj):

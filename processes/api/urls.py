@@ -26,5 +26,6 @@ urlpatterns = [
     path("bpmn/validate/", studio_views.ValidateBpmnView.as_view(), name="bpmn-validate"),
     path("bpmn/templates/", studio_views.TemplateListView.as_view(), name="bpmn-templates"),
     path("", include("processes.api.clock_urls")),
+    path("", include("processes.api.case_urls")),
     path("", include(router.urls)),
 ]

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from engine import clock
 
-from .. import selectors
-from ..models import Dossier, DossierStatus, Procedure, ProcessVersion, WorkItem
+from .. import privacy, selectors
+from ..models import CaseDecision, Dossier, DossierStatus, Procedure, ProcessVersion, WorkItem
 from ..services import dossiers as dossier_services
 from ..services.errors import InvalidInput, NotFound
 from ..services.events import Actor
@@ -115,9 +115,12 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Dossier.objects.none()
-        return selectors.dossiers_visible_to(self.request.user).select_related("applicant").prefetch_related(
-            Prefetch("work_items", queryset=WorkItem.objects.select_related("unit", "claimed_by"))
+        visible = selectors.dossiers_visible_to(self.request.user).select_related("applicant").prefetch_related(
+            Prefetch("work_items", queryset=WorkItem.objects.select_related("unit", "claimed_by")),
+            Prefetch("decisions", queryset=CaseDecision.objects.select_related("decided_by")),
         )
+        # whether the caller may read each applicant (a denouncer's identity: processes.privacy), in the same query
+        return privacy.with_visibility(visible, self.request.user)
 
     @extend_schema(request=s.ReceiveDossierSerializer, responses={201: s.DossierSerializer})
     def create(self, request):
@@ -135,7 +138,8 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def history(self, request, code=None):
         dossier = self.get_object()
-        return Response(s.EventSerializer(selectors.dossier_history(dossier), many=True).data)
+        events = privacy.redact_events(selectors.dossier_history(dossier), dossier, request.user)
+        return Response(s.EventSerializer(events, many=True).data)
 
     @extend_schema(request=s.ReturnSerializer, responses={200: s.DossierSerializer})
     @action(detail=True, methods=["post"], url_path="return")

@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from engine import clock
 from engine.calendar import VN_TZ
 
-from ..models import Channel, StepResult, WorkItemKind, WorkItemStatus
+from ..models import CaseKind, Channel, StepResult, WorkItemKind, WorkItemStatus
 
 TEMPLATE_DIR = "processes/forms"
 UNIT_PREFIXES = ("UBND tỉnh ", "UBND huyện ", "UBND xã ", "UBND phường ", "UBND thị trấn ", "UBND ")
@@ -211,6 +211,13 @@ def _tidy(text):
 
 
 RECEIPT_COPIES = ("Liên 1: Giao người nộp hồ sơ", "Liên 2: Lưu tại Bộ phận Tiếp nhận và Trả kết quả")
+# A case's receipt (issue 9: complaints, denunciations, petitions are letters, not dossiers of a public service): the
+# same two copies, worded for a letter; no number of Circular 01/2018, whose forms are the public services'.
+CASE_RECEIPT_COPIES = ("Liên 1: Giao người gửi đơn", "Liên 2: Lưu tại Bộ phận Tiếp nhận và Trả kết quả")
+CASE_RECEIPT_TITLES = {CaseKind.COMPLAINT: "GIẤY TIẾP NHẬN ĐƠN KHIẾU NẠI",
+                       CaseKind.DENUNCIATION: "GIẤY TIẾP NHẬN ĐƠN TỐ CÁO",
+                       CaseKind.PETITION: "GIẤY TIẾP NHẬN PHẢN ÁNH, KIẾN NGHỊ",
+                       CaseKind.DIALOGUE: "GIẤY TIẾP NHẬN Ý KIẾN TẠI HỘI NGHỊ ĐỐI THOẠI"}
 LIMIT_UNITS = {"working_days": "ngày làm việc", "calendar_days": "ngày", "same_day": "trong ngày"}
 
 
@@ -268,14 +275,27 @@ def form_01(dossier):
 
     number, title = _numbered(dossier, "receipt")
     appointment = dossier.appointment_at or dossier.due_at
+    extension_days = dossier.legal_extension_days
+    case = dossier.procedure.kind in CASE_RECEIPT_TITLES
+    if case:
+        title = CASE_RECEIPT_TITLES[dossier.procedure.kind]
+        if dossier.clock_phase:  # a later phase runs now: the receipt keeps the first limit, counted from reception
+            from .calendar import calendar_for_unit, statutory_due_at
+
+            appointment = statutory_due_at(calendar_for_unit(dossier.receiving_unit), dossier.received_at,
+                                           dossier.procedure.statutory_limit, dossier.procedure.statutory_unit)
+            extension_days = 0
     url = tracking_url(dossier.code, dossier.lookup_secret)
     context = {
         **_common(dossier, dossier.received_at),
         "header_desk": True,
-        "copies": RECEIPT_COPIES,
+        "copies": CASE_RECEIPT_COPIES if case else RECEIPT_COPIES,
+        "case": case,
+        "case_content": (dossier.data or {}).get("content", "") if case else "",
+        "remote_area": case and bool((dossier.data or {}).get("remote_area")),
         "documents": received_documents(dossier),
         "sets": 1,
-        "limit": limit_text(dossier.procedure, dossier.legal_extension_days),
+        "limit": limit_text(dossier.procedure, extension_days),
         "received_long": fmt_long(dossier.received_at),
         "appointment_long": fmt_long(appointment),
         "appointment": fmt_datetime(appointment),
@@ -541,11 +561,13 @@ def _regime_on(day):
         return REGIME_61
 
 
-def register_rows(unit, date_from, date_to, now=None):
+def register_rows(unit, date_from, date_to, now=None, viewer=None):
     """One row per dossier the unit received from date_from to date_to (local dates, both included), in order of
-    reception, numbered as in the year's register."""
+    reception, numbered as in the year's register. A denouncer's name and contacts only when `viewer` may read them
+    (processes.privacy); without a viewer, never."""
     from datetime import datetime, time, timedelta
 
+    from .. import privacy
     from ..models import Dossier, DossierStatus
     from .dossiers import step_result
 
@@ -560,6 +582,8 @@ def register_rows(unit, date_from, date_to, now=None):
 
     supplements = dict(Dossier.objects.filter(pk__in=[d.pk for d in dossiers])
                        .annotate(n=Count("supplementations")).values_list("pk", "n"))
+    shown = privacy.visible_ids(viewer, dossiers) if viewer is not None else {
+        d.pk for d in dossiers if not privacy.is_protected(d)}
     numbers = {}
     for year in sorted({local(d.received_at).year for d in dossiers}):
         year_start = datetime(year, 1, 1, tzinfo=VN_TZ)
@@ -587,7 +611,7 @@ def register_rows(unit, date_from, date_to, now=None):
             notes.append(f"Bổ sung {supplements[d.pk]} lần")
         if d.appointment_at:
             notes.append(f"Hẹn lại {fmt_datetime(d.appointment_at)}")
-        a = d.applicant
+        a = d.applicant if d.pk in shown else privacy.masked_copy(d).applicant
         rows.append({
             "n": numbers.get(d.pk, ""),
             "code": d.code,
@@ -598,7 +622,7 @@ def register_rows(unit, date_from, date_to, now=None):
             "due_date": fmt_date(d.due_at), "due_time": fmt_time(d.due_at),
             "finished_date": fmt_date(d.finished_at), "finished_time": fmt_time(d.finished_at),
             "returned_date": fmt_date(d.returned_at), "returned_time": fmt_time(d.returned_at),
-            "returned_to": d.returned_to,
+            "returned_to": d.returned_to if d.pk in shown or not d.returned_to else privacy.MASK,
             "result": result,
             "result_label": RESULT_LABELS.get(result, ""),
             "notes": "; ".join(notes),
@@ -607,12 +631,13 @@ def register_rows(unit, date_from, date_to, now=None):
     return rows
 
 
-def register(unit, date_from, date_to, *, now=None, prepared_by=None):
-    """Sổ theo dõi hồ sơ of a unit for a period, in the regime in force at the end of the period."""
+def register(unit, date_from, date_to, *, now=None, prepared_by=None, viewer=None):
+    """Sổ theo dõi hồ sơ of a unit for a period, in the regime in force at the end of the period. A denouncer's
+    identity only when `viewer` may read it (register_rows)."""
     now = now or clock.now()
     regime = _regime_on(date_to)
     number, title = _numbered(regime, "register")
-    rows = register_rows(unit, date_from, date_to, now)
+    rows = register_rows(unit, date_from, date_to, now, viewer=viewer)
     totals = {
         "all": len(rows),
         "early": sum(1 for r in rows if r["result"] == StepResult.EARLY),

@@ -27,6 +27,7 @@ from engine.calendar import VN_TZ
 
 from ..models import (
     AdministrativeUnit,
+    CaseKind,
     Channel,
     Dossier,
     DossierStatus,
@@ -51,6 +52,7 @@ MAX_ITEMS = 50
 MAX_REASONS = 20
 MAX_TEXT = 2000
 MAX_SCANS = 50
+MAX_CONTENT = 4000  # a case's content as the desk writes it down (workflow datum "content")
 MAX_AMOUNT = Decimal("99999999999999")  # 14 digits (FeePayment.amount)
 # pg_advisory_xact_lock(namespace, unit id): numbering of intake notices per unit and day, without gaps.
 NOTICE_LOCK_NAMESPACE = 4102
@@ -68,12 +70,14 @@ def fold(text):
 
 def catalogue_for(unit):
     """The procedures a unit's desk receives: active, of the unit's level (a commune receives commune procedures, a
-    district district ones) and with a deployed process version (receive_dossier starts the newest one)."""
+    district district ones) and with a deployed process version (receive_dossier starts the newest one). Complaints,
+    denunciations and petitions are received here too; a dialogue meeting's opinions are not (they are recorded with
+    their meeting: processes.services.dialogue)."""
     if unit is None:
         return Procedure.objects.none()
     deployed = ProcessVersion.objects.filter(procedure=OuterRef("pk"))
-    return (Procedure.objects.filter(active=True, level=unit.kind).filter(Exists(deployed))
-            .select_related("field").order_by("name"))
+    return (Procedure.objects.filter(active=True, level=unit.kind).exclude(kind=CaseKind.DIALOGUE)
+            .filter(Exists(deployed)).select_related("field").order_by("name"))
 
 
 def search_catalogue(unit, q="", limit=50):
@@ -232,6 +236,35 @@ def clean_amount(amount):
     return value.quantize(Decimal(1))
 
 
+CONTENT_NAMES = {CaseKind.COMPLAINT: "nội dung khiếu nại", CaseKind.DENUNCIATION: "nội dung tố cáo",
+                 CaseKind.PETITION: "nội dung phản ánh, kiến nghị", CaseKind.DIALOGUE: "nội dung ý kiến"}
+
+
+def clean_case_data(procedure, *, content=None, remote_area=False):
+    """The workflow data the desk gives a case at reception (issue 9): "content", the letter's content as the desk
+    writes it down (required for a complaint or a denunciation), and "remote_area" (a complaint from a remote,
+    disadvantaged area: its resolution limit is longer, processes.services.case_clock). An administrative dossier
+    takes neither (InvalidInput naming the field)."""
+    if remote_area not in (True, False, None):
+        raise InvalidInput("vùng sâu, vùng xa: có hoặc không", field="remote_area")
+    if procedure.kind == CaseKind.ADMINISTRATIVE:
+        if content not in (None, "") and not (isinstance(content, str) and not content.strip()):
+            raise InvalidInput("hồ sơ thủ tục hành chính không ghi nội dung đơn", field="content")
+        if remote_area:
+            raise InvalidInput("chỉ đơn khiếu nại mới tính thời hạn vùng sâu, vùng xa", field="remote_area")
+        return {}
+    data = {}
+    text = clean_text(content, "content", what=CONTENT_NAMES.get(procedure.kind, "nội dung đơn"), limit=MAX_CONTENT,
+                      required=procedure.kind in (CaseKind.COMPLAINT, CaseKind.DENUNCIATION))
+    if text:
+        data["content"] = text
+    if remote_area:
+        if procedure.kind != CaseKind.COMPLAINT:
+            raise InvalidInput("chỉ đơn khiếu nại mới tính thời hạn vùng sâu, vùng xa", field="remote_area")
+        data["remote_area"] = True
+    return data
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # the three decisions at the desk
 
@@ -243,18 +276,21 @@ def _store_scans(dossier, scans, actor, work_item=None):
 
 
 @transaction.atomic
-def receive_at_desk(*, unit_code, procedure_code, applicant, channel, ticked, scans=(), actor):
+def receive_at_desk(*, unit_code, procedure_code, applicant, channel, ticked, scans=(), actor, content=None,
+                    remote_area=False):
     """Every required document is there: the dossier is received (code, appointment, workflow started), the ticked
-    checklist goes to Dossier.documents and the scans are stored as its attachments, all in one transaction.
-    Returns the dossier."""
+    checklist goes to Dossier.documents and the scans are stored as its attachments, all in one transaction. A
+    case (complaint, denunciation, petition) also gets its content and remoteness as workflow data
+    (clean_case_data). Returns the dossier."""
     unit, _context = _desk(unit_code, actor, "tiếp nhận hồ sơ")
     procedure = desk_procedure(unit, procedure_code)
     applicant = clean_applicant(applicant)
     channel = _channel(channel)
+    data = clean_case_data(procedure, content=content, remote_area=remote_area)
     documents = clean_ticked(procedure, ticked)
     scans = check_scans(scans)
     dossier = receive_dossier(procedure_code=procedure.code, unit_code=unit.code, applicant=applicant,
-                              channel=channel, actor=actor, documents=documents)
+                              channel=channel, actor=actor, documents=documents, data=data)
     _store_scans(dossier, scans, actor.with_context(Role.RECEPTION, unit))
     return dossier
 
@@ -515,7 +551,9 @@ def desk_lists(unit, limit=50):
     the latest intake notices."""
     dossiers = Dossier.objects.filter(receiving_unit=unit).select_related("procedure", "applicant")
     return {
-        "to_return": list(dossiers.filter(status=DossierStatus.PROCESSED).order_by("finished_at", "id")[:limit]),
+        # a case's decision or answer is sent by its own last step (send_decision, publish), not handed back here
+        "to_return": list(dossiers.filter(status=DossierStatus.PROCESSED, procedure__kind=CaseKind.ADMINISTRATIVE)
+                          .order_by("finished_at", "id")[:limit]),
         "awaiting_supplement": list(dossiers.filter(status=DossierStatus.SUPPLEMENT_REQUESTED)
                                     .order_by("clock_paused_at", "id")[:limit]),
         "waiting_fees": list(FeePayment.objects.filter(dossier__receiving_unit=unit, status=FeeStatus.WAITING)

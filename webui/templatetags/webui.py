@@ -176,6 +176,16 @@ def event_details(event, step_names=None):
         return _("hẹn mới %(when)s") % {"when": _iso_local(after.get("appointment_at"))}
     if kind == "escalation_resolved":
         return str(after.get("note", ""))[:300]
+    if kind == "clock_phase_started":  # a case's phase (processes/services/case_clock.py)
+        from processes.services.case_clock import PHASE_NAMES
+
+        phase = after.get("phase", "")
+        return _("%(phase)s, hạn %(due)s") % {"phase": PHASE_NAMES.get(phase, phase),
+                                               "due": _iso_local(after.get("due_at"))}
+    if kind == "clock_extended":
+        return _("Quyết định %(number)s: thêm %(days)s ngày, hạn mới %(due)s") % {
+            "number": after.get("number", ""), "days": str(after.get("days", "")).removesuffix(".00"),
+            "due": _iso_local(after.get("due_at"))}
     if kind == "attachment_added":
         return " · ".join(str(p) for p in (after.get("name", ""), after.get("document", "")) if p)
     return ""

@@ -39,6 +39,8 @@ class Command(BaseCommand):
             self._demo_dossiers(seeded)
             self._clock_demo(seeded)
             self._cases(seeded)
+        if not options["no_dossiers"]:
+            self._dialogue(seeded)  # idempotent on its own: meetings are added to a database seeded before them
         if not options["no_dossiers"] and options["simulate"] > 0:
             self._simulated_history(seeded, options["simulate"])
         User = get_user_model()
@@ -63,6 +65,19 @@ class Command(BaseCommand):
         made = seed_demo_cases(seeded)
         if made:
             self.stdout.write(f"complaints, denunciations and petitions: {len(made)} cases of the district")
+
+    def _dialogue(self, seeded):
+        from processes.demo_dialogue import seed_demo_dialogue
+        from processes.services.dialogue import meetings_overview
+
+        made = seed_demo_dialogue(seeded)
+        if not made:
+            return
+        chairman = get_user_model().objects.get(username="ct.huyen")
+        for meeting in meetings_overview(chairman).filter(pk__in=[m.pk for m in made]):
+            self.stdout.write(f"dialogue meeting {meeting.held_on:%d/%m/%Y} — {meeting.unit.name}: "
+                              f"{meeting.n_opinions} opinions (open {meeting.n_open}, published "
+                              f"{meeting.n_published}, late {meeting.n_late})")
 
     def _simulated_history(self, seeded, dossiers):
         from processes.demo import DEMO_SIMULATED_DAYS, simulate_demo_history
