@@ -215,11 +215,15 @@ def seed_units_and_officials(password=DEMO_PASSWORD):
 
 
 @transaction.atomic
-def seed_procedures(deploy=True):
+def seed_procedures(deploy=True, administrative_only=False):
+    """`administrative_only`: the two-tier province alone has no district inspectorate for the cases' lanes (a
+    two-tier variant of those diagrams is not modelled)."""
     fields = {code: Field.objects.update_or_create(code=code, defaults={"name": n, "name_en": en})[0]
               for code, n, en in FIELDS}
     deployed = []
     for row in PROCEDURES:
+        if administrative_only and row.get("kind", CaseKind.ADMINISTRATIVE) != CaseKind.ADMINISTRATIVE:
+            continue
         row = dict(row)
         filename = row.pop("file")
         row["field"] = fields[row.pop("field")]

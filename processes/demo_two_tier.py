@@ -154,7 +154,7 @@ def seed_two_tier_units_and_officials(password=DEMO_PASSWORD):
 
 def seed_two_tier(password=DEMO_PASSWORD, deploy=True):
     seeded = seed_two_tier_units_and_officials(password=password)
-    seeded["deployed"] = seed_procedures(deploy=deploy)
+    seeded["deployed"] = seed_procedures(deploy=deploy, administrative_only=True)
     return seeded
 
 

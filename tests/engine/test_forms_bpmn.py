@@ -199,9 +199,22 @@ def test_every_library_step_that_asks_for_data_has_a_form_for_exactly_those_fiel
                 with_form[(path.stem, step.bpmn_id)] = schema
                 assert set(schema.keys) == set(step.required_fields)
                 for f in schema.fields:
-                    assert f.is_boolean and f.required and f.label, (path.name, f)
+                    assert f.required and f.label, (path.name, f)
                     assert all(label for _value, label in f.options)
+                    # the procedures' yes/no questions; the cases' classifications and decisions are choices and texts
+                    assert f.is_boolean or path.stem in CASE_FILES, (path.name, f)
     assert set(with_form) == {
         ("nhan_cha_me_con", "kiem_tra_ho_so"), ("nhan_cha_me_con", "trinh_ky"),
         ("giay_phep_xay_dung", "tham_dinh_hien_trang"), ("tro_cap_xa_hoi", "tham_dinh_phong_ldtbxh"),
+        ("khieu_nai_lan_dau", "phan_loai"), ("khieu_nai_lan_dau", "thong_bao_khong_thu_ly"),
+        ("khieu_nai_lan_dau", "quyet_dinh_thu_ly"), ("khieu_nai_lan_dau", "quyet_dinh_giai_quyet"),
+        ("khieu_nai_lan_hai", "phan_loai"), ("khieu_nai_lan_hai", "thong_bao_khong_thu_ly"),
+        ("khieu_nai_lan_hai", "quyet_dinh_thu_ly"), ("khieu_nai_lan_hai", "quyet_dinh_giai_quyet"),
+        ("to_cao", "xu_ly_ban_dau"), ("to_cao", "thong_bao_khong_thu_ly"), ("to_cao", "quyet_dinh_thu_ly"),
+        ("to_cao", "ket_luan"), ("phan_anh_kien_nghi", "phan_loai"), ("phan_anh_kien_nghi", "tu_choi"),
+        ("phan_anh_kien_nghi", "de_nghi_bo_sung"), ("phan_anh_kien_nghi", "nghien_cuu_tra_loi"),
+        ("y_kien_doi_thoai", "tra_loi"),
     }
+
+
+CASE_FILES = {"khieu_nai_lan_dau", "khieu_nai_lan_hai", "to_cao", "phan_anh_kien_nghi", "y_kien_doi_thoai"}

@@ -107,8 +107,8 @@ def test_seed_demo_is_idempotent(demo):
     units, versions = AdministrativeUnit.objects.count(), ProcessVersion.objects.count()
     out = StringIO()
     call_command("seed_demo", "--no-dossiers", stdout=out)
-    assert AdministrativeUnit.objects.count() == units == 1 + 1 + 3 + 16
-    assert ProcessVersion.objects.count() == versions == 5
+    assert AdministrativeUnit.objects.count() == units == 1 + 1 + 4 + 16  # the district's four departments
+    assert ProcessVersion.objects.count() == versions == 5 + 5  # and the five case procedures (issue 9)
     assert "MotCua@2019" in out.getvalue() or "password" in out.getvalue()
 
 

@@ -24,3 +24,13 @@ def test_the_demo_cases_show_every_clock_and_outcome(demo):
     assert cases["khieu-nai-lan-dau", "Đỗ Văn Kiện"].clock_phase == "resolution"
     assert cases["phan-anh-kien-nghi", "Hồ Thị Nghị"].status == "received"
     assert all(d.events.exists() for d in cases.values())
+
+
+def test_finished_cases_are_not_results_to_hand_back_at_the_desk(demo):
+    from processes.services.reception import desk_lists
+
+    district = AdministrativeUnit.objects.get(code="000.00.16.H57")
+    made = seed_demo_cases({"district": district})
+    finished = [d for d in made if Dossier.objects.get(pk=d.pk).status == "processed"]
+    assert len(finished) == 5
+    assert not {d.pk for d in desk_lists(district)["to_return"]} & {d.pk for d in finished}

@@ -10,7 +10,8 @@ def test_seed_demo_shows_the_statutory_clock(transactional_db):
     call_command("seed_demo", stdout=StringIO())
     assert WorkItem.objects.filter(kind="explain_delay", status="open").exists()
     assert Explanation.objects.count() == 1
-    late = Dossier.objects.filter(flags__contains=["late_without_explanation"])
+    late = Dossier.objects.filter(flags__contains=["late_without_explanation"],
+                                  procedure__kind="administrative")
     assert late.count() == 1
     assert WorkItem.objects.filter(dossier=late.get(), kind="escalation", status="open").exists()
     assert Incident.objects.filter(kind="stuck", resolved_at__isnull=True).count() == 1

@@ -122,8 +122,10 @@ def test_every_deployed_lane_resolves_in_every_two_tier_commune(demo):
     root = province()
     tree = set(demo_two_tier.units_in_tree(root).values_list("pk", flat=True))
     labour = root.children.get(department_kind="labour")
-    procedures = Procedure.objects.filter(code__in=[row["code"] for row in PROCEDURES])
-    assert procedures.count() == len(PROCEDURES)
+    # the administrative procedures (the cases' diagrams route to a district inspectorate: three-tier only)
+    codes = [row["code"] for row in PROCEDURES if row.get("kind", "administrative") == "administrative"]
+    procedures = Procedure.objects.filter(code__in=codes)
+    assert procedures.count() == len(codes) == 5
     lanes = {step["lane"] for p in procedures for step in p.current_version().steps}
     assert lanes >= {"specialist@parent/labour", "signing_leader@parent", "specialist@self/urban", "reception@self"}
     for commune in root.children.filter(kind=UnitKind.COMMUNE):
@@ -205,16 +207,17 @@ def test_the_three_tier_demo_still_works_in_the_same_database(transactional_db):
     assert "motcua.hiepduc" in out.getvalue()
     # its clock demo is what test_seed_demo_clock expects, the two-tier dossiers changing nothing to it
     assert Explanation.objects.count() == 1
-    assert Dossier.objects.filter(flags__contains=["late_without_explanation"]).count() == 1
+    assert Dossier.objects.filter(flags__contains=["late_without_explanation"],
+                                  procedure__kind="administrative").count() == 1
     assert Incident.objects.filter(kind="stuck", resolved_at__isnull=True).count() == 1
     district = AdministrativeUnit.objects.get(code="000.00.16.H57")
-    assert demo_two_tier.units_in_tree(district.parent).count() == 1 + 1 + 3 + 16
+    assert demo_two_tier.units_in_tree(district.parent).count() == 1 + 1 + 4 + 16
     hiepduc = AdministrativeUnit.objects.get(code="003.00.16.H57")
     assert Dossier.objects.filter(receiving_unit=hiepduc).count() >= 3
     assert Dossier.objects.filter(receiving_unit=district, procedure__code="giay-phep-xay-dung").exists()
     assert demo_two_tier.dossiers_in_tree(province()).count() == 6
     # (the 2019 tree may be there before, from the session's seed, or not, after a transactional test's flush)
-    assert AdministrativeUnit.objects.count() == 21 + 1 + 4 + 2 * 8
+    assert AdministrativeUnit.objects.count() == 22 + 1 + 4 + 2 * 8
     assert two_tier["AdministrativeUnit"] in (1 + 4 + 2 * 8, AdministrativeUnit.objects.count())
     # A 2019-layout allowance still goes commune → district's labour department → district chairman.
     allowance = receive("tro-cap-xa-hoi", hiepduc, "motcua.hiepduc")
