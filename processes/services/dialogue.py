@@ -47,6 +47,7 @@ from ..models import (
 from .calendar import calendar_for_unit
 from .errors import InvalidInput, NotAllowed, NotFound
 from .events import SYSTEM, record_event
+from .statutory import clean_text
 
 OPINION_PROCEDURE = "y-kien-doi-thoai"
 ANSWER_STEP = "tra_loi"
@@ -69,17 +70,7 @@ OLDEST_MEETING = date(2000, 1, 1)
 
 
 def _text(value, field, what, *, required=False):
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} phải là chuỗi ký tự", field=field)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"thiếu {what}", field=field)
-    limit = LIMITS[field]
-    if len(value) > limit:
-        raise InvalidInput(f"{what} dài quá {limit} ký tự", field=field)
-    return value
+    return clean_text(value, field, what=what, limit=LIMITS[field], required=required)
 
 
 def parse_day(value, field, what):

@@ -12,14 +12,13 @@ from decimal import Decimal
 import pytest
 
 from engine.calendar import VN_TZ
-from processes.models import CaseDecision, Dossier, Event, Procedure, Timer, WorkItem
+from processes.models import CaseDecision, Dossier, Event, Procedure, Timer
 from processes.services import case_clock, timers
 from processes.services import dossiers as dossier_services
 from processes.services.errors import Conflict, InvalidInput, NotAllowed
-from processes.services.events import Actor
 from processes.services.procedures import deploy_process_version
 
-from .helpers import at, official_for
+from .helpers import actor, at, official_for, step
 
 DISTRICT = "000.00.16.H57"
 CITIZEN = {"full_name": "Phạm Văn Khiếu", "id_number": "082090009999", "phone": "0909000111"}
@@ -29,24 +28,11 @@ def vn(text):
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
-def actor(username):
-    from django.contrib.auth import get_user_model
-
-    return Actor(get_user_model().objects.get(username=username))
-
 
 def receive(procedure, data=None):
     return dossier_services.receive_dossier(procedure_code=procedure, unit_code=DISTRICT, applicant=dict(CITIZEN),
                                             data=data or {}, actor=actor(official_for(DISTRICT, "reception")))
 
-
-def step(code, bpmn_id, data=None):
-    """Claims and completes the open step `bpmn_id` as the official its lane routes to."""
-    item = WorkItem.objects.select_related("unit").get(dossier__code=code, bpmn_id=bpmn_id, status="open")
-    who = actor(official_for(item.unit.code, item.role))
-    dossier_services.claim_work_item(item_id=item.pk, actor=who)
-    dossier_services.complete_work_item(item_id=item.pk, actor=who, data=data or {})
-    return Dossier.objects.get(code=code)
 
 
 def statutory_timer(dossier):

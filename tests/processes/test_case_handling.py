@@ -14,14 +14,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from engine.calendar import VN_TZ
-from processes.models import CaseDecision, Dossier, Event, WorkItem
-from processes.services import dossiers as dossier_services
+from processes.models import CaseDecision, Dossier, Event
 from processes.services import portal, reception
 from processes.services.errors import InvalidInput
-from processes.services.events import Actor
 
-from ..webui.helpers import user
-from .helpers import at, official_for
+from .helpers import actor, at, official_for, step
 
 DISTRICT = "000.00.16.H57"
 INSPECTION = "000.05.16.H57"
@@ -33,9 +30,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def vn(text):
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
-
-def actor(username):
-    return Actor(user=user(username), client_address="127.0.0.1")
 
 
 def desk():
@@ -49,14 +43,6 @@ def at_desk(procedure, **case):
     return reception.receive_at_desk(unit_code=DISTRICT, procedure_code=procedure, applicant=dict(CITIZEN),
                                      channel=1, ticked=ticked, actor=desk(), **case)
 
-
-def step(code, bpmn_id, data=None):
-    """Claims and completes the open step `bpmn_id` as the official its lane routes to."""
-    item = WorkItem.objects.select_related("unit").get(dossier__code=code, bpmn_id=bpmn_id, status="open")
-    who = actor(official_for(item.unit.code, item.role))
-    dossier_services.claim_work_item(item_id=item.pk, actor=who)
-    dossier_services.complete_work_item(item_id=item.pk, actor=who, data=data or {})
-    return Dossier.objects.get(code=code)
 
 
 def accepted_denunciation(complexity):

@@ -73,19 +73,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from engine import clock
 from engine.calendar import VN_TZ
 from processes import evaluation, statistics
 from processes.evaluation import Period
-from processes.models import AdministrativeUnit, Dossier, WorkItem
+from processes.models import AdministrativeUnit, Dossier
 from processes.services import dossiers as dossier_services
 from processes.services import timers
-from processes.services.events import Actor
 from processes.services.statutory import withdraw_dossier
 
-from .helpers import at, official_for
+from .helpers import actor, at, official_for, step
 
 NOW = datetime(2026, 7, 15, 10, 0, tzinfo=VN_TZ)
 DISTRICT = "000.00.16.H57"
@@ -100,21 +98,11 @@ def vn(text):
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
-def actor(username):
-    return Actor(get_user_model().objects.get(username=username), client_address="127.0.0.1")
-
 
 def receive(procedure, unit=DISTRICT, data=None):
     return dossier_services.receive_dossier(procedure_code=procedure, unit_code=unit, applicant=dict(CITIZEN),
                                             data=data or {}, actor=actor(official_for(unit, "reception")))
 
-
-def step(dossier, bpmn_id, data=None):
-    """Claims and completes the open step `bpmn_id` as the official its lane routes to."""
-    item = WorkItem.objects.select_related("unit").get(dossier=dossier, bpmn_id=bpmn_id, kind="step", status="open")
-    who = actor(official_for(item.unit.code, item.role))
-    dossier_services.claim_work_item(item_id=item.pk, actor=who)
-    dossier_services.complete_work_item(item_id=item.pk, actor=who, data=data or {})
 
 
 def sweep(when):
