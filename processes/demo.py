@@ -91,6 +91,7 @@ PROCEDURES = [
                                {"name": "Tài liệu, chứng cứ kèm theo (nếu có)", "copies": 1}],
         "file": "khieu_nai_lan_dau.bpmn", "online_level": "partial",
         "clock_phases": {
+            "initial": {"name": "Thụ lý"},
             "resolution": {"limit": 30, "unit": "calendar_days", "complex": 45, "remote": 45, "remote_complex": 60},
             "send_decision": {"limit": 3, "unit": "working_days"},
         },
@@ -103,6 +104,7 @@ PROCEDURES = [
                                {"name": "Quyết định giải quyết khiếu nại lần đầu", "copies": 1}],
         "file": "khieu_nai_lan_hai.bpmn", "online_level": "partial",
         "clock_phases": {
+            "initial": {"name": "Thụ lý"},
             "resolution": {"limit": 45, "unit": "calendar_days", "complex": 60, "remote": 60, "remote_complex": 70},
             "send_decision": {"limit": 3, "unit": "working_days"},
         },
@@ -129,6 +131,7 @@ PROCEDURES = [
         "required_documents": [{"name": "Nội dung phản ánh, kiến nghị", "copies": 1}],
         "file": "phan_anh_kien_nghi.bpmn", "online_level": "full",
         "clock_phases": {
+            "initial": {"name": "Trả lời"},
             "reject": {"limit": 2, "unit": "working_days", "from": "received"},
             "ask_information": {"limit": 5, "unit": "working_days", "from": "received"},
             "forward": {"limit": 5, "unit": "working_days", "from": "received"},

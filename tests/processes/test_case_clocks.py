@@ -45,6 +45,8 @@ def test_a_complaint_in_a_remote_area_gets_45_days_to_resolve_and_3_working_days
     near = receive("khieu-nai-lan-dau")
     for dossier in (remote, near):  # acceptance: 10 working days (Art. 27; Circular 07/2013)
         assert dossier.due_at == vn("2026-12-21 09:00") and dossier.clock_phase == ""
+    assert case_clock.phase_label(remote.procedure, "") == "Thụ lý"  # the first limit's name, from the catalogue
+    assert case_clock.phase_label(remote.procedure, "send_decision") == "Gửi quyết định, kết luận"
     at("2026-12-08 10:00")
     for dossier in (remote, near):
         step(dossier.code, "phan_loai", {"classification": "accept"})

@@ -155,7 +155,7 @@ def test_a_petition_submitted_on_the_portal_reaches_the_district_desk_and_is_rec
     item = dossier.work_items.get(status="open")
     specialist = client_for(official_for(item.unit.code, item.role), f"/steps/{item.pk}/")
     facts = text_of(section(page_text(specialist.get(f"/steps/{item.pk}/"))))
-    assert "Phản ánh, kiến nghị" in facts and "Xử lý ban đầu" in facts and "28/12/2026 09:00" in facts
+    assert "Phản ánh, kiến nghị" in facts and "Giai đoạn Trả lời" in facts and "28/12/2026 09:00" in facts
     assert "Giai đoạn này không được gia hạn" in facts
     cache.clear()
 
