@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes import privacy
 from processes import selectors as process_selectors
-from processes.models import OPEN_STATUSES, DossierStatus, Role, WorkItemKind, WorkItemStatus
+from processes.models import OPEN_STATUSES, CaseKind, DossierStatus, Role, WorkItemKind, WorkItemStatus
 from processes.services import attachments as attachment_services
 from processes.services import dossiers as dossier_services
 from processes.services import statutory
@@ -121,6 +121,8 @@ def may_request_supplement(user, item):
     dossier = item.dossier
     if item.kind != WorkItemKind.STEP or item.status != WorkItemStatus.OPEN or dossier.status not in SUPPLEMENT_STATUSES:
         return False
+    if dossier.procedure.kind != CaseKind.ADMINISTRATIVE:
+        return False  # forms 02 and 03 are the one-stop procedures'; a case asks and refuses through its own steps
     return _works_on(user, item) or any(_holds(user, dossier.receiving_unit_id, role)
                                         for role in (Role.RECEPTION, Role.SPECIALIST))
 
@@ -129,6 +131,8 @@ def may_refuse(user, item):
     """statutory.refuse_dossier: an official of the unit of an open step, or the receiving unit's reception and
     leaders."""
     dossier = item.dossier
+    if dossier.procedure.kind != CaseKind.ADMINISTRATIVE:
+        return False
     if item.kind != WorkItemKind.STEP or item.status != WorkItemStatus.OPEN or dossier.status not in OPEN_STATUSES:
         return False
     return _works_on(user, item) or any(_holds(user, dossier.receiving_unit_id, role)

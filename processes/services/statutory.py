@@ -26,6 +26,7 @@ from engine.errors import EngineError
 
 from ..models import (
     OPEN_STATUSES,
+    CaseKind,
     Dossier,
     DossierFlag,
     DossierParticipant,
@@ -635,6 +636,14 @@ def _context_holding_step(dossier, actor, receiving_roles, what, *, any_role_at_
                      f"{dossier.receiving_unit.name} để {what}")
 
 
+def _require_administrative(dossier, what):
+    """Forms 02 and 03 belong to the one-stop procedures (Decree 61/2018); a complaint, denunciation or petition asks
+    for information and declines through the steps of its own law (processes/services/case_clock.py)."""
+    if dossier.procedure.kind != CaseKind.ADMINISTRATIVE:
+        raise Conflict(f"không {what} được với {dossier.procedure.get_kind_display().lower()}: dùng các bước của "
+                       f"quy trình xử lý đơn", field="code")
+
+
 def _require_state(dossier, statuses, what):
     if dossier.status not in statuses:
         raise Conflict(f"hồ sơ đang ở trạng thái '{DossierStatus(dossier.status).label}', không thể {what}",
@@ -776,6 +785,7 @@ def request_supplementation(code, actor, items, reason):
     reason = clean_text(reason, "reason", what="lý do yêu cầu bổ sung")
     dossier = _lock_dossier(code)
     _require_state(dossier, (DossierStatus.RECEIVED, DossierStatus.PROCESSING), "yêu cầu bổ sung")
+    _require_administrative(dossier, "yêu cầu bổ sung (mẫu 02)")
     role, unit = _context_holding_step(dossier, actor, (Role.RECEPTION, Role.SPECIALIST), "yêu cầu bổ sung hồ sơ",
                                        any_role_at_step_unit=False)
     actor = actor.with_context(role, unit)
@@ -883,6 +893,7 @@ def refuse_dossier(code, actor, reasons):
     reasons = clean_reasons(reasons)
     dossier = _lock_dossier(code)
     _require_state(dossier, OPEN_STATUSES, "từ chối")
+    _require_administrative(dossier, "từ chối (mẫu 03)")
     role, unit = _context_holding_step(dossier, actor, (Role.RECEPTION, Role.UNIT_LEADER, Role.SIGNING_LEADER),
                                        "từ chối giải quyết hồ sơ", any_role_at_step_unit=True)
     actor = actor.with_context(role, unit)

@@ -242,3 +242,19 @@ def test_the_admin_form_refuses_bad_phase_settings_at_the_field(demo):
     with pytest.raises(ValidationError) as refused:
         procedure.full_clean()
     assert "clock_phases" in refused.value.message_dict and "unit" in refused.value.message_dict["clock_phases"][0]
+
+
+def test_forms_02_and_03_are_not_for_cases(demo):
+    from processes.services import statutory
+    from processes.services.errors import Conflict
+
+    at("2026-12-07 09:00")
+    dossier = receive("phan-anh-kien-nghi")
+    leader = actor("ct.huyen")
+    with pytest.raises(Conflict) as refused:
+        statutory.refuse_dossier(dossier.code, leader, ["Không thuộc phạm vi"])
+    assert refused.value.field == "code" and "mẫu 03" in refused.value.message
+    with pytest.raises(Conflict):
+        statutory.request_supplementation(dossier.code, actor(official_for(DISTRICT, "reception")),
+                                          [{"name": "Thông tin", "kind": "bản sao", "quantity": 1}], "thiếu")
+    assert Dossier.objects.get(pk=dossier.pk).status == "received"
