@@ -4,7 +4,8 @@ history; prints one JSON line per figure, {"bench": NAME, "value": V, "unit": U,
 "ratio": R, "target": T}.
 
 * scale_generate_s — seconds to build the database: migrate, seed, the template dossiers through the real services,
-  the bulk copies, VACUUM ANALYZE.
+  the plan, the bulk copies, VACUUM ANALYZE, the indexes and constraints, the verification of the chains, a
+  CHECKPOINT; the phases in the figure and on stderr ("scale_generate_s: <phase> <s>").
 * inbox_p95_ms — GET /api/v1/tasks/ (the first page of the inbox, with its count) with the token of a busy official:
   `items` open work items of theirs, in a unit holding `busy_open` open dossiers; Django's test Client through the
   whole stack (URLconf, middleware, token authentication, DRF, serializers); p95 (and p50) of 200 requests after
@@ -22,12 +23,28 @@ simulation (processes.simulation: receptions, steps, supplements, refusals, late
 returns; receive_dossier(simulated=True) underneath) over the last six weeks, and a few dossiers of the busy commune
 received and advanced by hand to chosen steps — then copied in bulk SQL (INSERT … SELECT from a plan made with
 generate_series) with their participants, work items, timers and events, each copy in its template's unit, moved
-back in time by whole weeks so that receptions cover the year. Events go through the hash-chain trigger like any
-insert (each copy is its own stream); `--events N` keeps only the first N events of each copy (default: all).
+back in time by whole weeks so that receptions cover the year. `--events N` keeps only the first N events of each
+copy (default: all).
+
+The bulk load, in this benchmark's database only: the indexes of the five bulk tables other than their primary keys,
+their unique constraints and their foreign keys are dropped (definitions read from the catalog first), the copies
+made on `--workers` connections, then VACUUM ANALYZE (and ANALYZE of every other table), every index re-created by CREATE INDEX, the unique constraints
+put back on their index and the foreign keys added again (each validated over the whole table); the run fails unless
+the catalog then spells every index, constraint and trigger as before. The events of the copies do not go through
+the hash-chain trigger (processes_event_chain, disabled for the copies and enabled again whatever happens; the
+append-only trigger stays): each copy is its own stream 'dossier:<id>', seq the rank of the template's event, and
+prev_hash/hash are computed by the trigger's own function processes_event_digest on the row itself (a
+processes_event row, columns in the catalog's order), in a plpgsql loop per batch that carries the previous hash
+(`--chain loop`; `--chain cte`: a recursive CTE over the seq levels, about 1.5× slower). Then the chains are proved:
+processes.services.audit.verify_chains on every stream of the templates (and the platform's) and on
+`--verify-sample` random copies (-1: one verify_chains() walk of the whole log), no event left without a chain, and
+one event recorded through the trigger on a copied dossier must chain onto its bulk-loaded head (it stays in the
+dossier's history: kind bench_chain_check). Any problem fails the run.
 
 It uses its own database (BENCH_SCALE_DATABASE, default motcua_bench_scale, dropped and made anew on every run).
 
-  python bench/scale.py [--size smoke|quick|full] [--database NAME] [--events N] [--keep]
+  python bench/scale.py [--size smoke|quick|full] [--database NAME] [--events N] [--workers N] [--chain loop|cte]
+                        [--verify-sample N] [--experiments auto|always|never] [--reuse]
 """
 from __future__ import annotations
 
@@ -65,8 +82,7 @@ BUSY_UNIT = "003.00.16.H57"  # xã Hiệp Đức
 BUSY_OFFICIAL = "tuphap.hiepduc"  # its civil-status officer (specialist@self)
 SIM_DAYS = 42  # the templates' period: six weeks up to today
 OPEN_SHARE = 0.03  # copies of open templates outside the busy unit, received in the last three weeks
-BATCH = 2000  # copies per transaction: each copy's events take one advisory lock until commit (the shared lock table
-# holds ~6,400 with the default max_locks_per_transaction, for every session of the server)
+BATCH = 2000  # copies per transaction (about 25,000 events at most: the chain loop's result is held in work_mem)
 REQUESTS, WARMUP = 200, 20
 SIMULATED_NAME = "Dữ liệu mô phỏng"
 
@@ -173,6 +189,10 @@ def make_templates(n_simulated, today):
 
 # ------------------------------------------------------------------------------------------------ the copies
 
+BULK_TABLES = ("processes_dossier", "processes_dossierparticipant", "processes_workitem", "processes_timer",
+               "processes_event")
+GENESIS = "0" * 64  # the prev_hash of a stream's first row (processes.services.audit.GENESIS)
+
 
 def _cols(model, *exclude):
     return [f.column for f in model._meta.concrete_fields if f.column not in ("id", *exclude)]
@@ -195,8 +215,50 @@ def _select(model, cols, overrides, alias="t"):
     return ", ".join(out)
 
 
-def copy_statements(events_per_copy):
-    """The INSERT … SELECT of one batch of the plan (g between %(lo)s and %(hi)s), table by table."""
+def catalog_columns(cursor, table):
+    """The table's columns in the catalog's order: the order of the fields of its row type."""
+    cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                   "AND NOT attisdropped ORDER BY attnum", [table])
+    return [row[0] for row in cursor.fetchall()]
+
+
+# The loop of the event copies' chains: the rows of a batch arrive in stream and seq order, each gets the previous
+# row's hash and its own, computed by the trigger's own function on the row itself (a processes_event row: the
+# columns in the catalog's order).
+CHAIN_LOOP = """
+CREATE OR REPLACE FUNCTION bench_scale_chain(source text, lo bigint, hi bigint) RETURNS SETOF processes_event AS $$
+DECLARE
+    r processes_event;
+    stream text;
+    last_seq bigint;
+    prev text;
+BEGIN
+    FOR r IN EXECUTE source USING lo, hi LOOP
+        IF r.stream IS DISTINCT FROM stream THEN
+            stream := r.stream;
+            last_seq := 0;
+            prev := repeat('0', 64);
+        END IF;
+        IF r.seq <> last_seq + 1 THEN
+            RAISE EXCEPTION 'bench_scale_chain: % seq % after %', r.stream, r.seq, last_seq;
+        END IF;
+        r.prev_hash := prev;
+        r.hash := processes_event_digest(r);
+        prev := r.hash;
+        last_seq := r.seq;
+        RETURN NEXT r;
+    END LOOP;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def copy_statements(event_columns, chain):
+    """The INSERT … SELECT of one batch of the plan (g between %(lo)s and %(hi)s), table by table: [(name, sql,
+    extra parameters)]. The templates are read from their snapshots (bench_scale_t_*), never from the growing tables.
+    The events are chained here, the chain trigger being off: stream 'dossier:<copy>', seq the rank of the template's
+    event, prev_hash and hash by processes_event_digest — in a plpgsql loop (chain="loop") or in a recursive CTE over
+    the seq levels (chain="cte")."""
     from processes.models import Dossier, DossierParticipant, Event, Timer, WorkItem
 
     plan = "bench_scale_plan p"
@@ -207,48 +269,88 @@ def copy_statements(events_per_copy):
         f"INSERT INTO processes_dossier (id, {', '.join(d_cols)}) "
         f"SELECT p.new_id, " + _select(Dossier, d_cols, {
             "code": "p.code", "data": "jsonb_set(t.data, '{dossier_code}', to_jsonb(p.code))", "simulated": "true",
-        }) + f" FROM {plan} JOIN processes_dossier t ON t.id = p.template_id WHERE {batch}",
+        }) + f" FROM {plan} JOIN bench_scale_t_dossier t ON t.id = p.template_id WHERE {batch} ORDER BY p.g",
+        {},
     )]
-    for model in (DossierParticipant, WorkItem):
-        cols = _cols(model)
-        statements.append((
-            model._meta.db_table,
-            f"INSERT INTO {model._meta.db_table} ({', '.join(cols)}) "
-            f"SELECT " + _select(model, cols, {"dossier_id": "p.new_id"})
-            + f" FROM {plan} JOIN {model._meta.db_table} t ON t.dossier_id = p.template_id WHERE {batch} "
-              f"ORDER BY p.g, t.id",
-        ))
+    cols = _cols(DossierParticipant)
+    statements.append((
+        "participants",
+        f"INSERT INTO processes_dossierparticipant ({', '.join(cols)}) "
+        f"SELECT " + _select(DossierParticipant, cols, {"dossier_id": "p.new_id"})
+        + f" FROM {plan} JOIN bench_scale_t_participant t ON t.dossier_id = p.template_id WHERE {batch} "
+          f"ORDER BY p.g, t.id",
+        {},
+    ))
+    # a copy's work items have the ids reserved by the plan: wi_base + their rank in the template
+    w_cols = _cols(WorkItem)
+    statements.append((
+        "work_items",
+        f"INSERT INTO processes_workitem (id, {', '.join(w_cols)}) "
+        f"SELECT p.wi_base + t.rank, " + _select(WorkItem, w_cols, {"dossier_id": "p.new_id"})
+        + f" FROM {plan} JOIN bench_scale_t_workitem t ON t.dossier_id = p.template_id WHERE {batch} "
+          f"ORDER BY p.g, t.rank",
+        {},
+    ))
     t_cols = _cols(Timer)
     statements.append((
         "timers",
         f"INSERT INTO processes_timer ({', '.join(t_cols)}) "
         f"SELECT " + _select(Timer, t_cols, {
-            "dossier_id": "p.new_id", "work_item_id": "nw.id",
+            "dossier_id": "p.new_id", "work_item_id": "p.wi_base + tw.rank",
             "idempotency_key": "'sim:' || p.new_id || ':' || t.id",
-        }) + f" FROM {plan} JOIN processes_timer t ON t.dossier_id = p.template_id "
-             f"LEFT JOIN processes_workitem tw ON tw.id = t.work_item_id "
-             f"LEFT JOIN processes_workitem nw ON nw.dossier_id = p.new_id AND nw.engine_task_id = tw.engine_task_id "
-             f"WHERE {batch} ORDER BY p.g, t.id",
+        }) + f" FROM {plan} JOIN bench_scale_t_timer t ON t.dossier_id = p.template_id "
+             f"LEFT JOIN bench_scale_t_workitem tw ON tw.id = t.work_item_id WHERE {batch} ORDER BY p.g, t.id",
+        {},
     ))
-    # the chain columns are the trigger's (stream, seq, prev_hash, hash); the template's code becomes the copy's
-    e_cols = _cols(Event, "stream", "seq", "prev_hash", "hash")
+
+    # the events: every column of the row type, in the catalog's order; the template's code becomes the copy's
+    stamps = _datetime_cols(Event)
     recode = "replace({0}::text, '\"' || td.code || '\"', '\"' || p.code || '\"')::jsonb"
-    limit = "" if events_per_copy is None else f"AND t.id IN (SELECT e.id FROM processes_event e WHERE " \
-                                               f"e.dossier_id = p.template_id ORDER BY e.id LIMIT {events_per_copy})"
-    statements.append((
-        "events",
-        f"INSERT INTO processes_event ({', '.join(e_cols)}) "
-        f"SELECT " + _select(Event, e_cols, {
-            "dossier_id": "p.new_id", "data_before": recode.format("t.data_before"),
-            "data_after": recode.format("t.data_after"),
-        }) + f" FROM {plan} JOIN processes_dossier td ON td.id = p.template_id "
-             f"JOIN processes_event t ON t.dossier_id = p.template_id WHERE {batch} {limit} ORDER BY p.g, t.id",
-    ))
+    exprs = {}
+    for c in event_columns:
+        exprs[c] = {
+            "id": "p.ev_base + t.rank", "dossier_id": "p.new_id", "stream": "'dossier:' || p.new_id",
+            "seq": "t.rank", "prev_hash": "''", "hash": "''",
+            "data_before": recode.format("t.data_before"), "data_after": recode.format("t.data_after"),
+        }.get(c, f"t.{c} + p.shift" if c in stamps else f"t.{c}")
+    source = (f"FROM {plan} JOIN bench_scale_t_dossier td ON td.id = p.template_id "
+              f"JOIN bench_scale_t_event t ON t.dossier_id = p.template_id")
+    names = ", ".join(event_columns)
+    if chain == "loop":
+        statements.append((
+            "events",
+            f"INSERT INTO processes_event ({names}) SELECT {names} FROM bench_scale_chain(%(source)s, %(lo)s, %(hi)s)",
+            {"source": f"SELECT {', '.join(exprs[c] for c in event_columns)} {source} "
+                       f"WHERE p.g BETWEEN $1 AND $2 ORDER BY p.g, t.rank"},
+        ))
+    else:
+        def row(prev):
+            return ", ".join(prev if c == "prev_hash" else "''" if c == "hash" else f"s.{c}" for c in event_columns)
+
+        final = ", ".join("c.prev" if c == "prev_hash" else "c.hash" if c == "hash" else f"s.{c}"
+                          for c in event_columns)
+        statements.append((
+            "events",
+            f"INSERT INTO processes_event ({names}) "
+            f"WITH RECURSIVE src AS MATERIALIZED ("
+            f"  SELECT {', '.join(f'{exprs[c]} AS {c}' for c in event_columns)} {source} WHERE {batch}), "
+            f"chain AS ("
+            f"  SELECT s.stream, s.seq, '{GENESIS}'::text AS prev, "
+            f"         processes_event_digest(ROW({row(f'{GENESIS!r}')})::processes_event) AS hash "
+            f"    FROM src s WHERE s.seq = 1 "
+            f"  UNION ALL "
+            f"  SELECT s.stream, s.seq, c.hash, processes_event_digest(ROW({row('c.hash')})::processes_event) "
+            f"    FROM chain c JOIN src s ON s.stream = c.stream AND s.seq = c.seq + 1) "
+            f"SELECT {final} FROM src s JOIN chain c ON c.stream = s.stream AND c.seq = s.seq ORDER BY s.id",
+            {},
+        ))
     return statements
 
 
-def make_plan(cursor, templates, total, busy_open, busy_items, today):
-    """bench_scale_plan(g, new_id, template_id, shift, code): one row per copy. Returns the number of copies."""
+def make_plan(cursor, templates, total, busy_open, busy_items, today, events_per_copy):
+    """bench_scale_plan(g, new_id, template_id, shift, code, wi_base, ev_base): one row per copy; its work items and
+    events get the ids wi_base / ev_base + their rank in the template, reserved here. Snapshots of the templates'
+    rows (bench_scale_t_*: what the copies read). Returns the number of copies."""
     from processes.models import Dossier, OPEN_STATUSES, WorkItem
 
     busy = templates["busy"]
@@ -261,9 +363,26 @@ def make_plan(cursor, templates, total, busy_open, busy_items, today):
     rest = total - existing - mine_copies - other_copies
     open_copies = int(rest * OPEN_SHARE) if templates["open"] else 0
     finished_copies = rest - open_copies
-    cursor.execute("DROP TABLE IF EXISTS bench_scale_plan")
-    cursor.execute("CREATE UNLOGGED TABLE bench_scale_plan (g bigint PRIMARY KEY, new_id bigint NOT NULL, "
-                   "template_id bigint NOT NULL, shift interval NOT NULL, code text)")
+
+    # the templates, every row of the five tables at this point; work items and events ranked in id order within
+    # their dossier (a copy's event of rank n is the n-th of its stream)
+    for name, table, rank in (("dossier", "processes_dossier", False),
+                              ("participant", "processes_dossierparticipant", False),
+                              ("workitem", "processes_workitem", True), ("timer", "processes_timer", False),
+                              ("event", "processes_event", True)):
+        cursor.execute(f"DROP TABLE IF EXISTS bench_scale_t_{name}")
+        ranked = ", row_number() OVER (PARTITION BY dossier_id ORDER BY id) AS rank" if rank else ""
+        where = " WHERE dossier_id IS NOT NULL" if name == "event" else ""
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_scale_t_{name} AS SELECT *{ranked} FROM {table}{where}")
+    if events_per_copy is not None:
+        cursor.execute("DELETE FROM bench_scale_t_event WHERE rank > %s", [events_per_copy])
+    for name in ("dossier", "participant", "workitem", "timer", "event"):
+        cursor.execute(f"ANALYZE bench_scale_t_{name}")
+
+    for table in ("bench_scale_plan", "bench_scale_draft"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute("CREATE UNLOGGED TABLE bench_scale_draft (g bigint NOT NULL, new_id bigint NOT NULL, "
+                   "template_id bigint NOT NULL, shift interval NOT NULL)")
     # shifts: whole weeks for the simulation's templates (their weekdays stay working days); weekdays back from the
     # busy templates' Friday for the busy unit's backlog (a year of it)
     parts = [
@@ -278,7 +397,7 @@ def make_plan(cursor, templates, total, busy_open, busy_items, today):
         if count <= 0:
             continue
         cursor.execute(
-            f"INSERT INTO bench_scale_plan (g, new_id, template_id, shift) "
+            f"INSERT INTO bench_scale_draft (g, new_id, template_id, shift) "
             f"SELECT g, nextval(pg_get_serial_sequence('processes_dossier', 'id')), "
             f"       (%(ids)s::bigint[])[1 + (g * 7 + g / 3) %% array_length(%(ids)s::bigint[], 1)], "
             f"       -({shift.replace('%', '%%')}) "
@@ -286,52 +405,75 @@ def make_plan(cursor, templates, total, busy_open, busy_items, today):
             {"ids": ids, "lo": g0 + 1, "hi": g0 + count},
         )
         g0 += count
+
+    # the ids of the copies' work items and events: a block of each sequence, reserved (setval) before any insert
+    cursor.execute("CREATE TEMPORARY TABLE bench_scale_count AS SELECT d.id AS template_id, "
+                   "(SELECT count(*) FROM bench_scale_t_workitem w WHERE w.dossier_id = d.id)::int AS wi, "
+                   "(SELECT count(*) FROM bench_scale_t_event e WHERE e.dossier_id = d.id)::int AS ev "
+                   "FROM bench_scale_t_dossier d")
+    cursor.execute("SELECT COALESCE(sum(c.wi), 0), COALESCE(sum(c.ev), 0) FROM bench_scale_draft d "
+                   "JOIN bench_scale_count c USING (template_id)")
+    total_wi, total_ev = cursor.fetchone()
+    bases = {}
+    for table, count in (("processes_workitem", total_wi), ("processes_event", total_ev)):
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+        bases[table] = cursor.fetchone()[0]
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [bases[table] + count])
     cursor.execute(
-        "UPDATE bench_scale_plan p SET code = u.code || '-' || "
-        "       to_char((t.received_at + p.shift) AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYMMDD') || '-M' || "
-        "       lpad(p.g::text, 7, '0') "
-        "  FROM processes_dossier t JOIN processes_administrativeunit u ON u.id = t.receiving_unit_id "
-        " WHERE t.id = p.template_id")
+        "CREATE UNLOGGED TABLE bench_scale_plan AS "
+        "SELECT d.g, d.new_id, d.template_id, d.shift, "
+        "       u.code || '-' || to_char((t.received_at + d.shift) AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYMMDD') "
+        "       || '-M' || lpad(d.g::text, 7, '0') AS code, "
+        "       %(wi0)s + sum(c.wi) OVER w - c.wi AS wi_base, %(ev0)s + sum(c.ev) OVER w - c.ev AS ev_base "
+        "  FROM bench_scale_draft d JOIN bench_scale_t_dossier t ON t.id = d.template_id "
+        "  JOIN processes_administrativeunit u ON u.id = t.receiving_unit_id "
+        "  JOIN bench_scale_count c ON c.template_id = d.template_id "
+        "WINDOW w AS (ORDER BY d.g)",
+        {"wi0": bases["processes_workitem"], "ev0": bases["processes_event"]})
+    cursor.execute("DROP TABLE bench_scale_draft")
+    cursor.execute("DROP TABLE bench_scale_count")
+    cursor.execute("ALTER TABLE bench_scale_plan ADD PRIMARY KEY (g)")
     cursor.execute("ANALYZE bench_scale_plan")
     return g0
 
 
-def copy_all(copies, events_per_copy, workers):
-    """Runs the batches on `workers` connections of their own (each batch one transaction); returns {table: s}."""
-    import psycopg
+def drop_scratch(cursor):
+    for table in ("bench_scale_plan", "bench_scale_draft", "bench_scale_t_dossier", "bench_scale_t_participant",
+                  "bench_scale_t_workitem", "bench_scale_t_timer", "bench_scale_t_event"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute("DROP FUNCTION IF EXISTS bench_scale_chain(text, bigint, bigint)")
+
+
+def _dsn():
     from django.db import connection
 
-    statements = copy_statements(events_per_copy)
-    dsn = connection.get_connection_params()
-    dsn = {k: v for k, v in dsn.items() if k in ("dbname", "user", "host", "port", "password")}
+    params = connection.get_connection_params()
+    return {k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
+
+
+def parallel(jobs, workers, run, settings=()):
+    """run(conn, job) for every job, in order, on `workers` connections of their own (autocommit, `settings` SET
+    first); the first error is raised once every connection has stopped."""
+    import psycopg
+
+    dsn = _dsn()
     todo = queue.Queue()
-    for lo in range(1, copies + 1, BATCH):
-        todo.put((lo, min(copies, lo + BATCH - 1)))
-    seconds = {name: 0.0 for name, _ in statements}
-    lock, errors, done = threading.Lock(), [], [0]
-    started = time.monotonic()
+    for job in jobs:
+        todo.put(job)
+    errors = []
 
     def work():
         try:
-            with psycopg.connect(**dsn, autocommit=True) as conn:  # each batch its own transaction
-                conn.execute("SET synchronous_commit TO off")  # simulated rows: a crash may lose the last batches
-                while True:
+            with psycopg.connect(**dsn, autocommit=True) as conn:
+                for sql in settings:
+                    conn.execute(sql)
+                while not errors:
                     try:
-                        lo, hi = todo.get_nowait()
+                        job = todo.get_nowait()
                     except queue.Empty:
                         return
-                    with conn.transaction():
-                        for name, sql in statements:
-                            t = time.monotonic()
-                            conn.execute(sql, {"lo": lo, "hi": hi})
-                            with lock:
-                                seconds[name] += time.monotonic() - t
-                    with lock:
-                        done[0] += hi - lo + 1
-                        if done[0] // 50_000 != (done[0] - (hi - lo + 1)) // 50_000:
-                            rate = done[0] / (time.monotonic() - started)
-                            note(f"{done[0]}/{copies} copies ({rate:.0f}/s)")
-        except Exception as exc:  # noqa: BLE001 (reported by the main thread)
+                    run(conn, job)
+        except Exception as exc:  # noqa: BLE001 (raised by the main thread)
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
@@ -341,40 +483,230 @@ def copy_all(copies, events_per_copy, workers):
         t.join()
     if errors:
         raise errors[0]
+
+
+def copy_all(copies, statements, workers):
+    """The batches of the plan, each one transaction; returns {table: s} (summed over the connections)."""
+    seconds = {name: 0.0 for name, _, _ in statements}
+    lock, done = threading.Lock(), [0]
+    started = time.monotonic()
+
+    def run(conn, bounds):
+        lo, hi = bounds
+        with conn.transaction():
+            for name, sql, extra in statements:
+                t = time.monotonic()
+                conn.execute(sql, {"lo": lo, "hi": hi, **extra})
+                with lock:
+                    seconds[name] += time.monotonic() - t
+        with lock:
+            done[0] += hi - lo + 1
+            if done[0] // 100_000 != (done[0] - (hi - lo + 1)) // 100_000:
+                rate = done[0] / (time.monotonic() - started)
+                note(f"{done[0]}/{copies} copies ({rate:.0f}/s)")
+
+    parallel([(lo, min(copies, lo + BATCH - 1)) for lo in range(1, copies + 1, BATCH)], workers, run,
+             # simulated rows: a crash may lose the last batches (the run starts again from an empty database)
+             settings=["SET synchronous_commit TO off", "SET work_mem TO '128MB'"])
     return seconds
+
+
+def bulk_schema(cursor):
+    """The indexes and constraints of the five bulk tables, as the catalog spells them."""
+    cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                   "AND tablename = ANY(%s) ORDER BY 1, 2", [list(BULK_TABLES)])
+    indexes = cursor.fetchall()
+    cursor.execute("SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid), "
+                   "       COALESCE(conindid::regclass::text, '') "
+                   "  FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1, 2", [list(BULK_TABLES)])
+    constraints = cursor.fetchall()
+    cursor.execute("SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger "
+                   "WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal ORDER BY 1, 2", [list(BULK_TABLES)])
+    return {"indexes": indexes, "constraints": constraints, "triggers": cursor.fetchall()}
+
+
+def drop_secondary(cursor, schema):
+    """Drops what the copies would maintain row by row: every foreign key and unique constraint of the five tables
+    and every index but their primary keys (the copies' ids ascend: appending to a primary key is cheap). Check
+    constraints stay (checked per row, no lookup)."""
+    for table, name, kind, _definition, _index in schema["constraints"]:
+        if kind in ("f", "u"):
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    keep = {index for _t, _n, kind, _d, index in schema["constraints"] if kind == "p"}
+    for table, name, _definition in schema["indexes"]:
+        if name not in keep:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def restore_secondary(cursor, schema, workers, phase):
+    """Re-creates what drop_secondary dropped, from the definitions read before: the indexes (unique ones
+    included) by CREATE INDEX on `workers` connections, biggest table first; then the unique constraints on their
+    index and the foreign keys (each validated over the whole table). Fails unless the catalog then spells every
+    index, constraint and trigger of the five tables as before."""
+    unique = {index: (table, name) for table, name, kind, _d, index in schema["constraints"] if kind == "u"}
+    primary = {index for _t, _n, kind, _d, index in schema["constraints"] if kind == "p"}
+    todo = [(table, name, definition) for table, name, definition in schema["indexes"] if name not in primary]
+    cursor.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)", [list(BULK_TABLES)])
+    size = dict(cursor.fetchall())
+    todo.sort(key=lambda job: -size[job[0]])
+    per_table, lock = {}, threading.Lock()
+
+    def build(conn, job):
+        table, name, definition = job
+        t = time.monotonic()
+        conn.execute(definition.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1)
+                     .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        with lock:
+            per_table[table] = per_table.get(table, 0.0) + time.monotonic() - t
+
+    parallel(todo, workers, build, settings=["SET maintenance_work_mem TO '1GB'",
+                                             "SET max_parallel_maintenance_workers TO 0"])
+    phase("indexes", f"{len(todo)} CREATE INDEX on {workers} connections; per table, summed: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in per_table.items()))
+    cursor.execute("SET work_mem TO '256MB'")
+    try:
+        for table, name, kind, definition, index in schema["constraints"]:
+            if kind == "u":
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{index}"')
+        for table, name, kind, definition, _index in schema["constraints"]:
+            if kind == "f":
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    finally:
+        cursor.execute("RESET work_mem")
+    phase("constraints", f"{len(unique)} unique on their index, "
+          f"{sum(1 for c in schema['constraints'] if c[2] == 'f')} foreign keys validated")
+    now = bulk_schema(cursor)
+    if now != schema:
+        raise RuntimeError(f"the bulk tables' schema differs after the copies: {now} != {schema}")
+
+
+def verify(cursor, copies, first_copy_event, sample=2000, seed=8):
+    """Proves the chains: verify_chains on every stream of the templates and the platform and on `sample` random
+    copies; no row left unchained; then one event through the trigger on a copied dossier must chain onto the
+    bulk-loaded head. Raises on any problem; returns what was checked."""
+    from processes.models import Dossier, Event
+    from processes.services.audit import verify_chains
+    from processes.services.events import record_event
+
+    cursor.execute("SELECT DISTINCT stream FROM processes_event WHERE id < %s ORDER BY 1", [first_copy_event])
+    streams = [row[0] for row in cursor.fetchall()]
+    n_templates = len(streams)
+    # the copies checked (with sample -1, one: the dossier of the trigger's event)
+    picked = sorted(random.Random(seed).sample(range(1, copies + 1), 1 if sample < 0 else min(sample, copies)))
+    cursor.execute("SELECT new_id FROM bench_scale_plan WHERE g = ANY(%s) ORDER BY g", [picked])
+    copied = [row[0] for row in cursor.fetchall()]
+    if sample < 0:  # the whole log in one walk
+        problems = verify_chains()
+        cursor.execute("SELECT count(*), count(DISTINCT stream) FROM processes_event")
+        events, n_streams = cursor.fetchone()
+    else:
+        streams += [f"dossier:{pk}" for pk in copied]
+        problems = []
+        for stream in streams:
+            problems += verify_chains(stream)
+        cursor.execute("SELECT count(*) FROM processes_event WHERE stream = ANY(%s)", [streams])
+        events, n_streams = cursor.fetchone()[0], len(streams)
+    if problems:
+        raise RuntimeError(f"{len(problems)} chain problems in {n_streams} streams: "
+                           + "; ".join(str(p.as_dict()) for p in problems[:10]))
+    cursor.execute("SELECT count(*) FROM processes_event WHERE seq IS NULL OR hash = '' OR prev_hash = '' "
+                   "OR stream = ''")
+    unchained = cursor.fetchone()[0]
+    if unchained:
+        raise RuntimeError(f"{unchained} events without a chain")
+
+    dossier = Dossier.objects.get(pk=copied[0])
+    stream = f"dossier:{dossier.pk}"
+    head = Event.objects.filter(stream=stream).order_by("-seq").first()
+    added = record_event("bench_chain_check", dossier=dossier, after={"note": "chain check of the bulk load"})
+    added.refresh_from_db()
+    if (added.stream, added.seq, added.prev_hash) != (stream, head.seq + 1, head.hash) or not added.hash:
+        raise RuntimeError(f"the trigger's event does not follow the bulk-loaded head of {stream}: "
+                           f"{(added.stream, added.seq, added.prev_hash)} after {(head.seq, head.hash)}")
+    if verify_chains(stream):
+        raise RuntimeError(f"{stream} broken after the trigger's event: {verify_chains(stream)}")
+    return {"streams": n_streams, "template_streams": n_templates, "copied_streams": n_streams - n_templates,
+            "events": events, "problems": 0, "unchained": 0,
+            "trigger_event": {"stream": stream, "seq": added.seq, "prev_hash_is_bulk_head": True}}
 
 
 def generate(args, total, busy_open, busy_items, n_simulated):
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     from engine import clock
     from engine.calendar import VN_TZ
     from processes.demo import seed_procedures, seed_units_and_officials
 
     started = time.monotonic()
+    phases = {}
+    mark = [started]
+
+    def phase(name, detail=""):
+        now = time.monotonic()
+        phases[name] = round(now - mark[0], 1)
+        note(f"scale_generate_s: {name} {now - mark[0]:.1f} s" + (f" ({detail})" if detail else ""))
+        mark[0] = now
+
     call_command("migrate", verbosity=0)
     seed_units_and_officials(password="bench")
     seed_procedures()
-    t_seed = time.monotonic()
+    phase("migrate_seed")
     today = clock.now().astimezone(VN_TZ).date()
     templates = make_templates(n_simulated, today)
-    t_templates = time.monotonic()
+    phase("templates")
     with connection.cursor() as cursor:
-        copies = make_plan(cursor, templates, total, busy_open, busy_items, today)
-    t_plan = time.monotonic()
-    seconds = copy_all(copies, args.events, args.workers)
-    t_copy = time.monotonic()
+        copies = make_plan(cursor, templates, total, busy_open, busy_items, today, args.events)
+        cursor.execute("SELECT min(ev_base) + 1 FROM bench_scale_plan")
+        first_copy_event = cursor.fetchone()[0] or 2**62
+        event_columns = catalog_columns(cursor, "processes_event")
+        if args.chain == "loop":
+            cursor.execute(CHAIN_LOOP)
+        schema = bulk_schema(cursor)
+        assert ("processes_event", "processes_event_chain", "O") in schema["triggers"], schema["triggers"]
+    phase("plan")
+    statements = copy_statements(event_columns, args.chain)
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_scale_plan")
-        for table in ("processes_dossier", "processes_dossierparticipant", "processes_workitem", "processes_timer",
-                      "processes_event", "processes_personalrecord"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    t_vacuum = time.monotonic()
-    phases = {"migrate_seed": t_seed - started, "templates": t_templates - t_seed, "plan": t_plan - t_templates,
-              "copies": t_copy - t_plan, "vacuum_analyze": t_vacuum - t_copy,
-              **{f"copy_{k}": v for k, v in seconds.items()}}
-    return t_vacuum - started, copies, templates, {k: round(v, 1) for k, v in phases.items()}
+        dropped = False
+        try:
+            # the chain trigger off for the copies only (they chain their events themselves); the append-only
+            # trigger stays
+            cursor.execute("ALTER TABLE processes_event DISABLE TRIGGER processes_event_chain")
+            try:
+                with transaction.atomic():  # all or nothing: what is dropped is restored below
+                    drop_secondary(cursor, schema)
+                dropped = True
+                phase("drop_indexes")
+                seconds = copy_all(copies, statements, args.workers)
+            finally:
+                cursor.execute("ALTER TABLE processes_event ENABLE TRIGGER processes_event_chain")
+            phases.update({f"copy_{k}": round(v, 1) for k, v in seconds.items()})
+            phase("copies", "per table, summed over the connections: "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+            tables = [*BULK_TABLES, "processes_personalrecord"]
+            cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) ORDER BY pg_relation_size(oid) DESC",
+                           [tables])
+            parallel([row[0] for row in cursor.fetchall()], args.workers,
+                     lambda conn, table: conn.execute(f"VACUUM ANALYZE {table}"))
+            # and the statistics of every other table: autovacuum never analyzes a table of a few rows (the 10
+            # procedures, the units, the officials), and without them the planner guessed the year report's joins
+            # and the inbox's plan wrong at 1,000,000 dossiers (9.5 s instead of 4.4 s; 79 ms instead of 33 ms)
+            cursor.execute("SELECT relid::regclass::text FROM pg_stat_user_tables WHERE relname <> ALL(%s) "
+                           "AND relname NOT LIKE 'bench\\_scale\\_%%' ORDER BY 1", [tables])
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"ANALYZE {table}")
+            phase("vacuum_analyze")
+        finally:
+            if dropped:
+                restore_secondary(cursor, schema, args.workers, phase)
+        checked = verify(cursor, copies, first_copy_event, sample=args.verify_sample)
+        drop_scratch(cursor)
+        phase("verification", str(checked))
+        # whatever of the load is still dirty written out before anything is measured (the figures should not share
+        # the disk with a checkpoint of the load; at 1,000,000 dossiers it found nothing left: 0.0 s)
+        cursor.execute("CHECKPOINT")
+        phase("checkpoint")
+    return time.monotonic() - started, copies, templates, phases, checked
 
 
 def counts():
@@ -587,7 +919,14 @@ def main():
     parser.add_argument("--size", default=os.environ.get("SIZE") or "quick", choices=sorted(SIZES))
     parser.add_argument("--database", default=os.environ.get("BENCH_SCALE_DATABASE", "motcua_bench_scale"))
     parser.add_argument("--events", type=int, default=None, help="events copied per copy (default: all of them)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="connections copying")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="connections copying, vacuuming and indexing")
+    parser.add_argument("--chain", choices=("loop", "cte"), default="loop",
+                        help="how the copies' events are chained: a plpgsql loop per batch carrying the previous "
+                             "hash (default, the faster) or a recursive CTE over the seq levels")
+    parser.add_argument("--verify-sample", type=int, default=2000,
+                        help="copied streams checked by verify_chains after the load, with every template's "
+                             "(-1: one verify_chains() walk of the whole log)")
     parser.add_argument("--experiments", choices=("auto", "always", "never"), default="auto",
                         help="auto: for the figures that miss their target, except at size smoke")
     parser.add_argument("--reuse", action="store_true",
@@ -602,7 +941,7 @@ def main():
         found = counts()
         note(f"reusing {args.database}: {found}")
     else:
-        seconds, copies, templates, phases = generate(args, total, busy_open, busy_items, n_simulated)
+        seconds, copies, templates, phases, checked = generate(args, total, busy_open, busy_items, n_simulated)
         found = counts()
         note(f"generated {found} in {seconds:.1f} s ({copies} bulk copies of {len(templates['finished'])} finished, "
              f"{len(templates['open'])} open and 4 busy-unit templates); phases {phases}")
@@ -610,7 +949,7 @@ def main():
             "data": "simulated"}
     if not args.reuse:
         emit("scale_generate_s", round(seconds, 1), "s", {**size, **{k: found[k] for k in found if k != "dossiers"}},
-             phases=phases, events_per_copy=args.events or "all")
+             phases=phases, events_per_copy=args.events or "all", chain=args.chain, verified=checked)
 
     inbox = measure_inbox(busy_items)
     emit("inbox_p95_ms", round(percentile(inbox, 95), 2), "ms", size, p50=round(percentile(inbox, 50), 2),
