@@ -106,7 +106,8 @@ PROCEDURES = [
         "clock_phases": {
             "initial": {"name": "Thụ lý"},
             "resolution": {"limit": 45, "unit": "calendar_days", "complex": 60, "remote": 60, "remote_complex": 70},
-            "send_decision": {"limit": 3, "unit": "working_days"},
+            # the second-instance decision is sent within 07 working days (Law on Complaints 2011, Art. 40)
+            "send_decision": {"limit": 7, "unit": "working_days"},
         },
     },
     {

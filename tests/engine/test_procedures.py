@@ -1,4 +1,4 @@
-"""The five real procedures in bpmn/*.bpmn, run through every path.
+"""The real procedures in bpmn/*.bpmn, run through every path.
 
 Part A uses SpiffWorkflow 3.2 directly (SpiffBpmnParser + BpmnWorkflow) plus lxml for the file's structure and
 diagram interchange, so it does not depend on our engine modules.
@@ -7,8 +7,13 @@ compile_bpmn, engine.runner.Instance, engine.functions.build_functions, engine.c
 skipped while those modules are missing.
 
 Both parts are driven by the same table of designed procedures (PROCEDURES below): the lane of every user task,
-its allocation, its required fields, and every path (which tasks become ready in which order, with which data,
-and which end event is reached).
+its allocation, its required fields, the clock phase it starts, and every path (which tasks become ready in which
+order, with which data, and which end event is reached).
+
+Complaints, denunciations, petitions and dialogue opinions (README, issue 9) have several limits in a row: the
+process's statutory limit is the first, and a user task with the property `clock_phase` restarts the clock with
+that phase's limit from the catalogue when it becomes ready. The statutory limit therefore holds only the steps of a
+path before its first phase-starting step (as engine.bpmn's budget check does).
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-KNOWN_DEPARTMENT_KINDS = {"urban", "labour", "justice"}
+KNOWN_DEPARTMENT_KINDS = {"urban", "labour", "justice", "inspection"}   # the demo district's departments
 START_DATA = {"received_at": "2026-12-01T09:00:00+07:00"}
 HOURS_PER_DAY = Decimal(8)
 #: office hours left on a day between the 15:00 cut-off and closing (17:00): a same-day procedure whose steps fit
@@ -52,6 +57,7 @@ class Step:
     allocation_hours: Decimal | None = None
     required_fields: frozenset[str] = frozenset()
     legal_extension_days: Decimal | None = None
+    clock_phase: str | None = None   # the phase of a case's clock this step starts when it becomes ready
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class PathCase:
     name: str
     steps: tuple[tuple[str, dict], ...]   # (user task bpmn id, data the officer submits), in order
     end_event_id: str
+    phases: tuple[str, ...] = ()   # the clock phases the path starts, in order (after the statutory limit's)
 
 
 @dataclass(frozen=True)
@@ -72,18 +79,30 @@ class Procedure:
     steps: dict[str, Step]
     end_events: frozenset[str]
     paths: tuple[PathCase, ...] = field(default=())
+    #: what the process's documentation cites; None: no statute sets the procedure (a dialogue opinion's limit is the
+    #: one set when it is assigned), and the documentation then has no "Căn cứ pháp lý".
+    legal_basis: tuple[str, ...] | None = ()
 
     @property
     def path(self) -> Path:
         return BPMN_DIR / self.file
 
+    def statutory_steps(self, path: PathCase) -> tuple[str, ...]:
+        """The steps of the path held to the statutory limit: those before its first phase-starting step (the later
+        phases' limits are the catalogue's)."""
+        ids = tuple(b for b, _ in path.steps)
+        for index, bpmn_id in enumerate(ids):
+            if self.steps[bpmn_id].clock_phase:
+                return ids[:index]
+        return ids
+
     def budget_days(self, path: PathCase) -> Decimal:
-        """Working days the path may use (statutory limit + legal extensions of the nodes on it)."""
+        """Working days the path's statutory steps may use (statutory limit + their legal extensions)."""
         if self.statutory_unit == "calendar_days":
             base = Decimal(math.floor(self.statutory_limit * 5 / 7))
         else:
             base = self.statutory_limit
-        return base + sum((self.steps[b].legal_extension_days or 0 for b, _ in path.steps), Decimal(0))
+        return base + sum((self.steps[b].legal_extension_days or 0 for b in self.statutory_steps(path)), Decimal(0))
 
 
 D = Decimal
@@ -137,8 +156,7 @@ PROCEDURES = [
                      (("kiem_tra_ho_so", {"needs_verification": False}), ("trinh_ky", {"approved": True})),
                      "end_cap_trich_luc"),
             PathCase("không xác minh, từ chối",
-                     (("kiem_tra_ho_so", {"needs_verification": False}),
-                      ("trinh_ky", {"approved": False, "refusal_reason": "Có tranh chấp về quan hệ cha, con"})),
+                     (("kiem_tra_ho_so", {"needs_verification": False}), ("trinh_ky", {"approved": False})),
                      "end_tu_choi"),
             PathCase("xác minh, đồng ý",
                      (("kiem_tra_ho_so", {"needs_verification": True}), ("xac_minh", {}),
@@ -146,7 +164,7 @@ PROCEDURES = [
                      "end_cap_trich_luc"),
             PathCase("xác minh, từ chối",
                      (("kiem_tra_ho_so", {"needs_verification": True}), ("xac_minh", {}),
-                      ("trinh_ky", {"approved": False, "refusal_reason": "Kết quả xác minh không phù hợp"})),
+                      ("trinh_ky", {"approved": False})),
                      "end_tu_choi"),
         ),
     ),
@@ -200,6 +218,185 @@ PROCEDURES = [
                      "end_khong_du_dieu_kien"),
         ),
     ),
+    # ---- complaints, denunciations, petitions, dialogue opinions (issue 9): a case's later limits are clock phases
+    # Law on Complaints 2011: acceptance within 10 days of receipt (Art. 27; working days per Circular 07/2013), the
+    # first-instance resolution within 30 days of acceptance, 45 complex / remote, 60 both (Art. 28), the decision
+    # sent within 3 working days (Art. 32). The district chairman resolves complaints about his own decisions
+    # (Art. 18); the district inspectorate advises and verifies.
+    Procedure(
+        file="khieu_nai_lan_dau.bpmn", process_id="khieu_nai_lan_dau",
+        statutory_limit=D(10), statutory_unit="working_days", procedure_code="khieu-nai-lan-dau",
+        lanes=frozenset({"reception@self", "specialist@self/inspection", "signing_leader@self"}),
+        steps={
+            "phan_loai": Step("specialist@self/inspection", allocation_days=D(3),
+                              required_fields=frozenset({"classification"})),
+            "chuyen_don": Step("specialist@self/inspection", allocation_days=D(2)),
+            "thong_bao_khong_thu_ly": Step("signing_leader@self", allocation_days=D(2),
+                                           required_fields=frozenset({"reason"})),
+            "quyet_dinh_thu_ly": Step("signing_leader@self", allocation_days=D(3),
+                                      required_fields=frozenset({"decision_number", "complexity"})),
+            "xac_minh": Step("specialist@self/inspection", allocation_days=D(12), clock_phase="resolution"),
+            "quyet_dinh_giai_quyet": Step("signing_leader@self", allocation_days=D(5),
+                                          required_fields=frozenset({"decision_number", "result"})),
+            "gui_quyet_dinh": Step("specialist@self/inspection", allocation_days=D(2), clock_phase="send_decision"),
+        },
+        end_events=frozenset({"end_da_giai_quyet", "end_khong_thu_ly", "end_chuyen_don"}),
+        legal_basis=("Căn cứ pháp lý", "Luật Khiếu nại 2011", "Điều 27", "Điều 28", "Điều 32"),
+        paths=(
+            PathCase("thụ lý, giải quyết, gửi quyết định",
+                     (("phan_loai", {"classification": "accept"}),
+                      ("quyet_dinh_thu_ly", {"decision_number": "12/TB-UBND", "complexity": "normal"}),
+                      ("xac_minh", {}),
+                      ("quyet_dinh_giai_quyet", {"decision_number": "345/QĐ-UBND", "result": "partly"}),
+                      ("gui_quyet_dinh", {})),
+                     "end_da_giai_quyet", phases=("resolution", "send_decision")),
+            PathCase("không thụ lý",
+                     (("phan_loai", {"classification": "not_admissible"}),
+                      ("thong_bao_khong_thu_ly", {"reason": "Thời hiệu khiếu nại đã hết (Điều 11 khoản 3)"})),
+                     "end_khong_thu_ly"),
+            PathCase("chuyển đơn",
+                     (("phan_loai", {"classification": "forward"}), ("chuyen_don", {})),
+                     "end_chuyen_don"),
+        ),
+    ),
+    # Second instance (Art. 36-37): acceptance within 10 days, resolution within 45 days of acceptance, 60 complex /
+    # remote, 70 both; the district chairman resolves complaints about a commune chairman's first-instance decision.
+    Procedure(
+        file="khieu_nai_lan_hai.bpmn", process_id="khieu_nai_lan_hai",
+        statutory_limit=D(10), statutory_unit="working_days", procedure_code="khieu-nai-lan-hai",
+        lanes=frozenset({"reception@self", "specialist@self/inspection", "signing_leader@self"}),
+        steps={
+            "phan_loai": Step("specialist@self/inspection", allocation_days=D(3),
+                              required_fields=frozenset({"classification"})),
+            "chuyen_don": Step("specialist@self/inspection", allocation_days=D(2)),
+            "thong_bao_khong_thu_ly": Step("signing_leader@self", allocation_days=D(2),
+                                           required_fields=frozenset({"reason"})),
+            "quyet_dinh_thu_ly": Step("signing_leader@self", allocation_days=D(3),
+                                      required_fields=frozenset({"decision_number", "complexity"})),
+            "xac_minh": Step("specialist@self/inspection", allocation_days=D(12), clock_phase="resolution"),
+            "quyet_dinh_giai_quyet": Step("signing_leader@self", allocation_days=D(5),
+                                          required_fields=frozenset({"decision_number", "result"})),
+            "gui_quyet_dinh": Step("specialist@self/inspection", allocation_days=D(2), clock_phase="send_decision"),
+        },
+        end_events=frozenset({"end_da_giai_quyet", "end_khong_thu_ly", "end_chuyen_don"}),
+        legal_basis=("Căn cứ pháp lý", "Luật Khiếu nại 2011", "Điều 36", "Điều 37"),
+        paths=(
+            PathCase("thụ lý, giải quyết, gửi quyết định",
+                     (("phan_loai", {"classification": "accept"}),
+                      ("quyet_dinh_thu_ly", {"decision_number": "21/TB-UBND", "complexity": "complex"}),
+                      ("xac_minh", {}),
+                      ("quyet_dinh_giai_quyet", {"decision_number": "512/QĐ-UBND", "result": "rejected"}),
+                      ("gui_quyet_dinh", {})),
+                     "end_da_giai_quyet", phases=("resolution", "send_decision")),
+            PathCase("không thụ lý",
+                     (("phan_loai", {"classification": "not_admissible"}),
+                      ("thong_bao_khong_thu_ly", {"reason": "Chưa có quyết định giải quyết khiếu nại lần đầu"})),
+                     "end_khong_thu_ly"),
+            PathCase("chuyển đơn",
+                     (("phan_loai", {"classification": "forward"}), ("chuyen_don", {})),
+                     "end_chuyen_don"),
+        ),
+    ),
+    # Law on Denunciation 2018: initial handling within 7 working days (Art. 24), forwarding within 5 working days of
+    # receipt when another body is competent, the decision to accept (Art. 29), resolution within 30 days of
+    # acceptance, extended once (complex) or twice (especially complex) by at most 30 days each (Art. 30); the
+    # denouncer's identity kept secret (Art. 47).
+    Procedure(
+        file="to_cao.bpmn", process_id="to_cao",
+        statutory_limit=D(7), statutory_unit="working_days", procedure_code="to-cao",
+        lanes=frozenset({"reception@self", "specialist@self/inspection", "signing_leader@self"}),
+        steps={
+            "xu_ly_ban_dau": Step("specialist@self/inspection", allocation_days=D(3),
+                                  required_fields=frozenset({"classification"})),
+            "chuyen_don": Step("specialist@self/inspection", allocation_days=D(2), clock_phase="forward"),
+            "thong_bao_khong_thu_ly": Step("signing_leader@self", allocation_days=D(2),
+                                           required_fields=frozenset({"reason"})),
+            "quyet_dinh_thu_ly": Step("signing_leader@self", allocation_days=D(2),
+                                      required_fields=frozenset({"decision_number", "complexity"})),
+            "xac_minh": Step("specialist@self/inspection", allocation_days=D(15), clock_phase="resolution"),
+            "ket_luan": Step("signing_leader@self", allocation_days=D(5),
+                             required_fields=frozenset({"decision_number", "result"})),
+            "gui_ket_luan": Step("specialist@self/inspection", allocation_days=D(2), clock_phase="send_decision"),
+        },
+        end_events=frozenset({"end_da_giai_quyet", "end_chuyen_don", "end_khong_thu_ly"}),
+        legal_basis=("Căn cứ pháp lý", "Luật Tố cáo 2018", "Điều 24", "Điều 29", "Điều 30", "Điều 47"),
+        paths=(
+            PathCase("thụ lý, xác minh, kết luận",
+                     (("xu_ly_ban_dau", {"classification": "accept"}),
+                      ("quyet_dinh_thu_ly", {"decision_number": "08/QĐ-UBND", "complexity": "especially_complex"}),
+                      ("xac_minh", {}),
+                      ("ket_luan", {"decision_number": "03/KL-UBND", "result": "partly"}),
+                      ("gui_ket_luan", {})),
+                     "end_da_giai_quyet", phases=("resolution", "send_decision")),
+            PathCase("chuyển đơn",
+                     (("xu_ly_ban_dau", {"classification": "forward"}), ("chuyen_don", {})),
+                     "end_chuyen_don", phases=("forward",)),
+            PathCase("không thụ lý",
+                     (("xu_ly_ban_dau", {"classification": "not_admissible"}),
+                      ("thong_bao_khong_thu_ly", {"reason": "Tố cáo không rõ người vi phạm, hành vi vi phạm"})),
+                     "end_khong_thu_ly"),
+        ),
+    ),
+    # Decree 20/2008 on petitions about administrative regulations, with the national portal's limits: an answer
+    # within 15 working days, a refusal within 2, a request for more information within 5, forwarding within 5, the
+    # answer published within 2. The district's justice office (control of administrative procedures) handles them.
+    Procedure(
+        file="phan_anh_kien_nghi.bpmn", process_id="phan_anh_kien_nghi",
+        statutory_limit=D(15), statutory_unit="working_days", procedure_code="phan-anh-kien-nghi",
+        lanes=frozenset({"reception@self", "specialist@self/justice", "signing_leader@self"}),
+        steps={
+            "phan_loai": Step("specialist@self/justice", allocation_days=D(1),
+                              required_fields=frozenset({"classification"})),
+            "nghien_cuu_tra_loi": Step("specialist@self/justice", allocation_days=D(8),
+                                       required_fields=frozenset({"answer"})),
+            "duyet_tra_loi": Step("signing_leader@self", allocation_days=D(3)),
+            "cong_khai": Step("specialist@self/justice", allocation_days=D(1), clock_phase="publish"),
+            "tu_choi": Step("specialist@self/justice", allocation_days=D(1), required_fields=frozenset({"reason"}),
+                            clock_phase="reject"),
+            "de_nghi_bo_sung": Step("specialist@self/justice", allocation_days=D(1),
+                                    required_fields=frozenset({"request"}), clock_phase="ask_information"),
+            "chuyen_co_quan": Step("specialist@self/justice", allocation_days=D(1), clock_phase="forward"),
+        },
+        end_events=frozenset({"end_da_tra_loi", "end_tu_choi", "end_de_nghi_bo_sung", "end_chuyen"}),
+        legal_basis=("Căn cứ pháp lý", "Nghị định 20/2008/NĐ-CP"),
+        paths=(
+            PathCase("trả lời, ký, công khai",
+                     (("phan_loai", {"classification": "answer"}),
+                      ("nghien_cuu_tra_loi", {"answer": "Quy định về thành phần hồ sơ đã được đề nghị sửa đổi"}),
+                      ("duyet_tra_loi", {}), ("cong_khai", {})),
+                     "end_da_tra_loi", phases=("publish",)),
+            PathCase("từ chối",
+                     (("phan_loai", {"classification": "reject"}),
+                      ("tu_choi", {"reason": "Nội dung không phải là phản ánh về quy định hành chính"})),
+                     "end_tu_choi", phases=("reject",)),
+            PathCase("đề nghị bổ sung thông tin",
+                     (("phan_loai", {"classification": "ask_information"}),
+                      ("de_nghi_bo_sung", {"request": "Ghi rõ quy định hành chính được phản ánh"})),
+                     "end_de_nghi_bo_sung", phases=("ask_information",)),
+            PathCase("chuyển cơ quan có thẩm quyền",
+                     (("phan_loai", {"classification": "forward"}), ("chuyen_co_quan", {})),
+                     "end_chuyen", phases=("forward",)),
+        ),
+    ),
+    # An opinion raised at a dialogue meeting: the unit it is assigned to answers by the deadline set then (the
+    # response phase, whose limit is the opinion's data), and publishes the answer (2 working days).
+    Procedure(
+        file="y_kien_doi_thoai.bpmn", process_id="y_kien_doi_thoai",
+        statutory_limit=D(15), statutory_unit="working_days", procedure_code="y-kien-doi-thoai",
+        lanes=frozenset({"unit_leader@self"}),
+        steps={
+            "tra_loi": Step("unit_leader@self", allocation_days=D(10), required_fields=frozenset({"answer"}),
+                            clock_phase="response"),
+            "cong_khai": Step("unit_leader@self", allocation_days=D(1), clock_phase="publish"),
+        },
+        end_events=frozenset({"end_da_cong_khai"}),
+        legal_basis=None,
+        paths=(
+            PathCase("trả lời, công khai",
+                     (("tra_loi", {"answer": "Tuyến đường sẽ được sửa chữa trong quý I năm 2027"}), ("cong_khai", {})),
+                     "end_da_cong_khai", phases=("response", "publish")),
+        ),
+    ),
 ]
 
 PATH_CASES = [pytest.param(proc, path, id=f"{proc.process_id}:{path.name}")
@@ -239,7 +436,11 @@ def test_structure(proc: Procedure):
     assert process.get("id") == proc.process_id and process.get("isExecutable") == "true"
     assert VIETNAMESE_RE.search(process.get("name"))
     doc = process.xpath("string(bpmn:documentation)", namespaces=NS)
-    assert "Căn cứ pháp lý" in doc
+    if proc.legal_basis is None:
+        assert VIETNAMESE_RE.search(doc) and "Căn cứ pháp lý" not in doc
+    else:
+        for citation in ("Căn cứ pháp lý", *proc.legal_basis):
+            assert citation in doc, citation
 
     # process properties
     props = _props(process)
@@ -270,7 +471,8 @@ def test_structure(proc: Procedure):
     for tid, p in tasks.items():
         step = proc.steps[tid]
         assert ("allocation_days" in p) != ("allocation_hours" in p), tid
-        assert set(p) <= {"allocation_days", "allocation_hours", "required_fields", "legal_extension_days"}
+        assert set(p) <= {"allocation_days", "allocation_hours", "required_fields", "legal_extension_days",
+                          "clock_phase"}
         if step.allocation_days is not None:
             assert Decimal(p["allocation_days"]) == step.allocation_days
         else:
@@ -279,6 +481,9 @@ def test_structure(proc: Procedure):
         assert fields == set(step.required_fields), tid
         ext = p.get("legal_extension_days")
         assert (Decimal(ext) if ext is not None else None) == step.legal_extension_days, tid
+        assert p.get("clock_phase") == step.clock_phase, tid
+        if step.clock_phase:
+            assert SNAKE_RE.match(step.clock_phase), tid
     if proc.statutory_unit == "same_day":
         assert all(s.allocation_hours is not None for s in proc.steps.values())
     else:
@@ -288,7 +493,8 @@ def test_structure(proc: Procedure):
     ends = {e.get("id") for e in process.xpath("bpmn:endEvent", namespaces=NS)}
     assert ends == proc.end_events
 
-    # gateways: a split has conditions on all flows but its default; conditions use required fields
+    # gateways: a split has conditions on all flows but its default; conditions use required fields (the values
+    # they compare with, in quotes, are the forms' choices)
     produced = set().union(*(s.required_fields for s in proc.steps.values()))
     for gw in process.xpath("bpmn:exclusiveGateway", namespaces=NS):
         outs = process.xpath(f"bpmn:sequenceFlow[@sourceRef='{gw.get('id')}']", namespaces=NS)
@@ -300,7 +506,8 @@ def test_structure(proc: Procedure):
             if f.get("id") == gw.get("default"):
                 assert not cond
             else:
-                assert cond and set(re.findall(r"[A-Za-z_]\w*", cond)) - {"True", "False", "and", "or", "not"} <= produced
+                names = set(re.findall(r"[A-Za-z_]\w*", re.sub(r"'[^']*'|\"[^\"]*\"", "", cond)))
+                assert cond and names - {"True", "False", "and", "or", "not"} <= produced, cond
 
     # lanes: ROLE@PLACE, every flow node in exactly one lane, designed lane of every task
     lanes = process.xpath("bpmn:laneSet/bpmn:lane", namespaces=NS)
@@ -398,12 +605,23 @@ def test_library_spec_lanes_and_properties(proc: Procedure):
             assert Decimal(props["allocation_days"]) == step.allocation_days
         else:
             assert Decimal(props["allocation_hours"]) == step.allocation_hours
+        assert props.get("clock_phase") == step.clock_phase, tid
 
 
 @pytest.mark.parametrize("proc", PROC_CASES)
 def test_allocations_fit_the_statutory_limit(proc: Procedure):
+    process = _tree(proc).getroot().xpath("bpmn:process", namespaces=NS)[0]
+    file_phases = {t.get("id"): _props(t).get("clock_phase") for t in process.xpath("bpmn:userTask", namespaces=NS)}
     for path in proc.paths:
-        steps = [proc.steps[b] for b, _ in path.steps]
+        # the phases the path starts, and where: as designed for the path, in the table's steps and in the file
+        ids = [b for b, _ in path.steps]
+        starts = [(b, proc.steps[b].clock_phase) for b in ids if proc.steps[b].clock_phase]
+        assert tuple(phase for _, phase in starts) == path.phases, path.name
+        assert [(b, file_phases[b]) for b in ids if file_phases[b]] == starts, path.name
+        held = proc.statutory_steps(path)
+        assert held == tuple(ids[:ids.index(starts[0][0])] if starts else ids), path.name
+        # the statutory limit holds the steps before the first phase-starting step (engine.bpmn's budget check)
+        steps = [proc.steps[b] for b in held]
         if proc.statutory_unit == "same_day":
             hours = sum((s.allocation_hours for s in steps), Decimal(0))
             assert hours <= HOURS_PER_DAY, path.name
@@ -448,15 +666,22 @@ def _run_library(proc: Procedure, path: PathCase) -> BpmnWorkflow:
     return wf
 
 
+def _submitted(path: PathCase) -> dict:
+    """The workflow data the path's steps leave: what each submits, a later step's value over an earlier one's."""
+    data = {}
+    for _, step_data in path.steps:
+        data.update(step_data)
+    return data
+
+
 @pytest.mark.parametrize("proc, path", PATH_CASES)
 def test_library_runs_path(proc: Procedure, path: PathCase):
     wf = _run_library(proc, path)
     ends = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)
             if type(t.task_spec).__name__ == "EndEvent"]
     assert ends == [path.end_event_id]
-    for _, data in path.steps:
-        for k, v in data.items():
-            assert wf.data[k] == v
+    for k, v in _submitted(path).items():
+        assert wf.data[k] == v, k
 
 
 # ============================================================================================ Part B: engine API
@@ -514,6 +739,7 @@ def test_engine_compiled_process(proc: Procedure):
         assert _dec(got.allocation_hours) == want.allocation_hours, bpmn_id
         assert _dec(got.legal_extension_days or None) == want.legal_extension_days, bpmn_id
         assert set(got.required_fields or ()) == set(want.required_fields), bpmn_id
+        assert got.clock_phase == want.clock_phase, bpmn_id
         assert got.name and VIETNAMESE_RE.search(got.name), bpmn_id
 
 
@@ -537,6 +763,7 @@ def test_engine_runs_path(proc: Procedure, path: PathCase):
         assert _dec(task.allocation_hours) == want.allocation_hours
         assert _dec(task.legal_extension_days or None) == want.legal_extension_days
         assert set(task.required_fields or ()) == set(want.required_fields)
+        assert task.clock_phase == want.clock_phase
         inst.complete_task(task.task_id, dict(data))
         # persist and reload between steps, as the web app does
         inst = runner.Instance.load(compiled.spec_json, inst.dumps(), fns)
@@ -544,9 +771,26 @@ def test_engine_runs_path(proc: Procedure, path: PathCase):
     assert inst.is_completed, path.name
     assert inst.end_event_id == path.end_event_id
     assert inst.data["received_at"] == START_DATA["received_at"]
-    for _, data in path.steps:
-        for k, v in data.items():
-            assert inst.data[k] == v
+    for k, v in _submitted(path).items():
+        assert inst.data[k] == v, k
+
+
+@pytest.mark.parametrize("proc, path", PATH_CASES)
+def test_engine_path_data_is_what_the_step_forms_accept(proc: Procedure, path: PathCase):
+    """An official enters a step's required fields in its form; the path submits what the form accepts, already of
+    the types the conditions compare (a radio's string value, a text field's text)."""
+    forms = pytest.importorskip("engine.forms")
+    steps = {s.bpmn_id: s for s in _compiled(proc).steps}
+    for bpmn_id, data in path.steps:
+        form = steps[bpmn_id].form
+        if form is None:
+            assert not proc.steps[bpmn_id].required_fields, f"{bpmn_id} has required fields and no form"
+            continue
+        schema = forms.parse_form_schema(form)
+        assert set(proc.steps[bpmn_id].required_fields) <= set(schema.keys), bpmn_id
+        result = forms.validate_submission(schema, dict(data))
+        assert result.errors == {}, (path.name, bpmn_id, result.errors)
+        assert result.data == data, (path.name, bpmn_id)
 
 
 @pytest.mark.parametrize("proc", [c for c in PROC_CASES
