@@ -78,8 +78,8 @@ def seed_demo_cases(seeded):
         step(denounced, "xu_ly_ban_dau", {"classification": "accept"})
         step(resolved, "phan_loai", {"classification": "accept"})
         on(80)
-        step(denounced, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "decision_number": "12/QĐ-UBND"})
-        step(resolved, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "08/TB-UBND"})
+        step(denounced, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "acceptance_number": "12/QĐ-UBND"})
+        step(resolved, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "08/TB-UBND"})
         on(72)
         forwarded = receive("to-cao", {"full_name": "Đơn không ký tên, có địa chỉ", "address": "xã Phú An"},
                             {"content": "Tố cáo doanh nghiệp xả thải ra kênh."})
@@ -134,8 +134,8 @@ def seed_demo_cases(seeded):
         step(remote, "phan_loai", {"classification": "accept"})
         step(near, "phan_loai", {"classification": "accept"})
         on(17)
-        step(remote, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "15/TB-UBND"})
-        step(near, "quyet_dinh_thu_ly", {"complexity": "complex", "decision_number": "16/TB-UBND"})
+        step(remote, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "15/TB-UBND"})
+        step(near, "quyet_dinh_thu_ly", {"complexity": "complex", "acceptance_number": "16/TB-UBND"})
         on(1)
         waiting = receive("phan-anh-kien-nghi", {"full_name": "Hồ Thị Nghị", "phone": "0907000999"},
                           {"content": "Kiến nghị niêm yết thủ tục chứng thực bằng mã QR tại bộ phận một cửa."})

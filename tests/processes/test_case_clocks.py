@@ -51,8 +51,8 @@ def test_a_complaint_in_a_remote_area_gets_45_days_to_resolve_and_3_working_days
     for dossier in (remote, near):
         step(dossier.code, "phan_loai", {"classification": "accept"})
     at("2026-12-09 14:00")
-    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "01/TB-UBND"})
-    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "02/TB-UBND"})
+    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "01/TB-UBND"})
+    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "02/TB-UBND"})
     # resolution, counted from the acceptance: 45 calendar days in a remote area, 30 elsewhere (Art. 28)
     assert remote.clock_phase == near.clock_phase == "resolution"
     assert remote.due_at == vn("2027-01-25 17:00")  # 9/12 + 45 = Saturday 23/01 → Monday 25/01
@@ -66,6 +66,8 @@ def test_a_complaint_in_a_remote_area_gets_45_days_to_resolve_and_3_working_days
     step(remote.code, "xac_minh")
     remote = step(remote.code, "quyet_dinh_giai_quyet", {"decision_number": "15/QĐ-UBND", "result": "partly"})
     assert remote.clock_phase == "send_decision" and remote.due_at == vn("2027-01-14 10:00")
+    # the acceptance notice's number and the decision's are both kept in the case's data
+    assert (remote.data["acceptance_number"], remote.data["decision_number"]) == ("01/TB-UBND", "15/QĐ-UBND")
     at("2027-01-12 08:00")
     remote = step(remote.code, "gui_quyet_dinh")
     assert remote.status == "processed" and remote.outcome == "end_da_giai_quyet" and "late" not in remote.flags
@@ -76,7 +78,7 @@ def test_a_complex_complaint_in_a_remote_area_rolls_past_tet(demo):
     at("2026-12-08 09:00")
     dossier = receive("khieu-nai-lan-dau", {"remote_area": True})
     step(dossier.code, "phan_loai", {"classification": "accept"})
-    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "complex", "decision_number": "03/TB-UBND"})
+    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "complex", "acceptance_number": "03/TB-UBND"})
     # 8/12 + 60 = Saturday 06/02/2027, in Tết (4–10 February): the next working day is Thursday 11/02
     assert dossier.due_at == vn("2027-02-11 17:00")
 
@@ -88,7 +90,7 @@ def test_an_especially_complex_denunciation_is_extended_twice_by_decision_and_no
     at("2026-12-03 09:00")
     step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
     at("2026-12-04 10:00")
-    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "decision_number": "05/QĐ"})
+    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "acceptance_number": "05/QĐ"})
     # resolution: 30 days from the acceptance (Art. 30): 4/12 + 30 = Sunday 03/01/2027 → Monday 04/01
     assert dossier.clock_phase == "resolution" and dossier.due_at == vn("2027-01-04 17:00")
     assert case_clock.extensions_allowed(dossier) == (Decimal(30), 2, 0)
@@ -135,7 +137,7 @@ def test_denunciation_extensions_follow_complexity_and_the_initial_handling_exte
         case_clock.extend_clock(waiting.code, leader, number="02/GH", reason="lần hai")
     for dossier, complexity in ((normal, "normal"), (complex_, "complex")):
         step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
-        step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "decision_number": "x"})
+        step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "acceptance_number": "x"})
     with pytest.raises(Conflict):  # not complex: no extension of the resolution
         case_clock.extend_clock(normal.code, leader, number="03/GH", reason="r")
     case_clock.extend_clock(complex_.code, leader, number="04/GH", reason="r")
@@ -220,7 +222,7 @@ def test_the_phase_settings_are_checked_and_each_limit_says_working_or_calendar_
     at("2026-12-07 09:00")
     dossier = receive("khieu-nai-lan-dau")
     step(dossier.code, "phan_loai", {"classification": "accept"})
-    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "1"})
+    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "1"})
     assert dossier.due_at == vn("2027-01-19 09:00")  # 30 working days from Monday 7/12 09:00 (1/1 a holiday)
 
 

@@ -48,7 +48,7 @@ def at_desk(procedure, **case):
 def accepted_denunciation(complexity):
     dossier = at_desk("to-cao", content="Tố cáo cán bộ địa chính xã nhận tiền khi đo đạc đất.")
     step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
-    return step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "decision_number": "05/QĐ-UBND"})
+    return step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "acceptance_number": "05/QĐ-UBND"})
 
 
 def extend(api, code, number="10/QĐ-GH", reason="Xác minh ở nhiều nơi", username="ct.huyen"):
@@ -74,8 +74,8 @@ def test_a_remote_complaint_received_at_the_desk_gets_the_longer_resolution_limi
     for dossier in (remote, near):
         step(dossier.code, "phan_loai", {"classification": "accept"})
     at("2026-12-09 14:00")
-    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "01/TB-UBND"})
-    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "decision_number": "02/TB-UBND"})
+    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "01/TB-UBND"})
+    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "02/TB-UBND"})
     # resolution (Law on Complaints 2011 Art. 28): 45 days in a remote area, 30 elsewhere, from the acceptance
     assert remote.clock_phase == near.clock_phase == "resolution"
     assert remote.due_at == vn("2027-01-25 17:00")  # 9/12 + 45 = Saturday 23/01 → Monday 25/01

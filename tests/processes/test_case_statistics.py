@@ -126,7 +126,7 @@ def build_administrative():
 def build_cases():
     """The cases of the module docstring, driven through the services in time order; {key: Dossier}."""
     made = {}
-    accept = {"complexity": "normal", "decision_number": "01/TB-UBND"}
+    accept = {"complexity": "normal", "acceptance_number": "01/TB-UBND"}
     decide = {"decision_number": "15/QĐ-UBND", "result": "partly"}
     desk = actor(official_for(DISTRICT, "reception"))
 

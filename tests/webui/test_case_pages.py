@@ -49,7 +49,7 @@ def denunciation(complexity=None):
     item = dossier.work_items.get(status="open")
     if complexity:
         step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
-        item = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "decision_number": "05/QĐ"})
+        item = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": complexity, "acceptance_number": "05/QĐ"})
     return Dossier.objects.get(pk=dossier.pk), item
 
 
@@ -180,7 +180,7 @@ def test_the_step_page_shows_the_cases_clock_and_offers_the_extension_to_the_lea
 
     # accepted as especially complex: the resolution phase, from the acceptance
     step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
-    accepted = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "decision_number": "05"})
+    accepted = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "acceptance_number": "05"})
     facts = text_of(section(page_text(leader.get(f"/steps/{accepted.pk}/"))))
     assert "Giải quyết" in facts and "31/12/2026 17:00" in facts and "Đặc biệt phức tạp" in facts
     assert "Đã gia hạn 0/2 lần" in facts and "mỗi lần 30 ngày" in facts
