@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import emit, reset_database  # noqa: E402
+from bench.common import database_url, emit, reset_database, setup_django  # noqa: E402
 from bench.common import note as _note  # noqa: E402
 
 
@@ -85,20 +85,6 @@ def five_steps_bpmn():
 </bpmn:definitions>'''
 
 
-def database_url(name):
-    return os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}")
-
-
-def setup_django(name):
-    os.environ["DATABASE_URL"] = database_url(name)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def seed():

@@ -46,7 +46,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 
-from bench.common import emit, reset_database  # noqa: E402
+from bench.common import database_url, emit, reset_database, setup_django  # noqa: E402
 from bench.common import note as _note  # noqa: E402
 
 
@@ -62,20 +62,6 @@ LANE_ROLES = ("reception", "specialist", "unit_leader", "signing_leader")
 PYTHON = sys.executable
 
 
-def database_url(name):
-    return os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}")
-
-
-def setup_django(name):
-    os.environ["DATABASE_URL"] = database_url(name)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding ~60 officials
 
 
 def seed():

@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import emit, reset_database  # noqa: E402
+from bench.common import setup_django as common_setup_django  # noqa: E402
 from bench.common import note as _note  # noqa: E402
 
 
@@ -87,20 +88,9 @@ REQUESTS, WARMUP = 200, 20
 SIMULATED_NAME = "Dữ liệu mô phỏng"
 
 
-def database_url(name):
-    return os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}")
-
 
 def setup_django(name):
-    os.environ["DATABASE_URL"] = database_url(name)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding ~60 officials
+    settings = common_setup_django(name)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's test Client
     settings.MOTCUA_PORTAL_RATES = {"lookup": "1000000/m"}  # one client address asks thousands of times
 

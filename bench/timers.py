@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import emit, reset_database  # noqa: E402
+from bench.common import setup_django as common_setup_django  # noqa: E402
 from bench.common import note as _note  # noqa: E402
 
 
@@ -50,16 +51,8 @@ IDLE_SWEEPS = 200
 
 
 def setup_django(database):
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
-    os.environ["MOTCUA_SHARED_CLOCK"] = "1"  # this process and the worker read the SharedClock row
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding ~60 officials
+    # this process and the worker read the SharedClock row
+    common_setup_django(database, MOTCUA_SHARED_CLOCK="1")
 
 
 def insert_fillers(dossier_ids, count, start_at, tag):
