@@ -27,13 +27,14 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from engine import clock
-from engine.calendar import VN_TZ
 
 from ..models import CaseDecision, CaseKind, DecisionKind, DossierStatus, Role, StatutoryUnit
 from .calendar import calendar_for_unit, statutory_due_at
 from .errors import Conflict, InvalidInput, NotAllowed
 from .events import record_event
+from .forms import fmt_datetime
 from .notifications import notify_citizen
+from .statutory import _iso, _lock_dossier, arm_statutory_clock, clean_text, save_dossier
 
 INITIAL = "initial"
 COMPLEXITIES = ("normal", "complex", "especially_complex")
@@ -164,11 +165,9 @@ def _due(dossier, start, limit, unit):
     return statutory_due_at(calendar_for_unit(dossier.receiving_unit), start, limit, unit)
 
 
-def start_phase(dossier, phase, now, *, engine_task_id="", actor=None):
+def start_phase(dossier, phase, now, *, engine_task_id=""):
     """Called when a user task carrying clock_phase becomes ready: the statutory clock restarts for that phase.
     The caller holds the dossier's row lock; saves and re-arms here."""
-    from .statutory import arm_statutory_clock, save_dossier
-
     settings = (dossier.procedure.clock_phases or {}).get(phase)
     if settings is None or phase == INITIAL:
         # Deploying checks every clock_phase against the catalogue; one removed since is reported, not fatal.
@@ -213,8 +212,6 @@ def extend_clock(code, actor, *, number, reason):
     """A leader of the receiving unit extends the running phase by a recorded decision: the due time moves by the
     phase's extension (in the phase's unit, counted on from the phase's start), the clock is re-armed, the citizen
     is told. Refused past the number of extensions the case's complexity allows."""
-    from .statutory import _lock_dossier, arm_statutory_clock, clean_text, save_dossier
-
     dossier = _lock_dossier(code)
     if dossier.procedure.kind == CaseKind.ADMINISTRATIVE:
         raise InvalidInput("hồ sơ thủ tục hành chính không gia hạn bằng quyết định", field="code")
@@ -256,7 +253,7 @@ def extend_clock(code, actor, *, number, reason):
     arm_statutory_clock(dossier, now)
     notify_citizen(dossier, f"Gia hạn giải quyết {dossier.code}",
                    f"{dossier.receiving_unit.name} đã quyết định gia hạn ({number}) giai đoạn «{label}» của "
-                   f"{dossier.code} thêm {_plain(days)} ngày. Thời hạn mới: {_fmt(dossier.due_at)}.\n",
+                   f"{dossier.code} thêm {_plain(days)} ngày. Thời hạn mới: {fmt_datetime(dossier.due_at)}.\n",
                    key=f"extension:c{decision.pk}")
     record_event("clock_extended", actor=actor, dossier=dossier, before=before,
                  after={"decision": decision.pk, "number": number, "reason": reason, "phase": phase,
@@ -267,13 +264,3 @@ def extend_clock(code, actor, *, number, reason):
 
 def _plain(value):
     return format(Decimal(value).normalize(), "f")
-
-
-def _iso(dt):
-    return dt.astimezone(VN_TZ).isoformat() if dt is not None else None
-
-
-def _fmt(dt):
-    return dt.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
-
-

@@ -187,7 +187,7 @@ def sync_work_items(dossier, instance, now, actor, *, apply_extensions=True):
         dossier.data = instance.data  # the phase's limit may depend on what the step before decided (complexity)
         for task_id, phase in phases:
             if phase != dossier.clock_phase:
-                start_phase(dossier, phase, now, engine_task_id=task_id, actor=actor)
+                start_phase(dossier, phase, now, engine_task_id=task_id)
     return created
 
 
