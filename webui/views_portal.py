@@ -4,7 +4,7 @@ is returned, and the online services catalogue. Thin: parse → one service or s
 
 Public endpoints are rate-limited per client address with django-ratelimit on Django's cache (`MOTCUA_PORTAL_RATES`
 overrides the defaults below); over the limit the answer is a 429 page in Vietnamese. Wrong secrets are counted per
-address and per dossier code. Pages that show a dossier's progress are `private, no-store`, `noindex` and send no
+address and per dossier code; over the code's limit only the phone stops opening the progress, never the secret. Pages that show a dossier's progress are `private, no-store`, `noindex` and send no
 referrer to other sites (their address may carry the secret, from the receipt's QR code)."""
 from django.conf import settings
 from django.shortcuts import redirect, render
@@ -22,7 +22,7 @@ from .forms_portal import OnlineSubmissionForm, PortalLookupForm, PublicStatisti
 RATES = {
     "lookup": "30/m",  # every look-up
     "secret": "10/h",  # wrong secret or phone, per address
-    "secret_code": "20/d",  # wrong secret or phone, per dossier code (whoever tries)
+    "secret_code": "20/d",  # wrong secret or phone, per dossier code (whoever tries): then the phone no longer works
     "submit": "10/h",  # online submissions sent
     "rate": "10/h",  # ratings sent
     "statistics": "60/m",  # the public statistics page (answers come from a 5-minute cache)
@@ -87,10 +87,22 @@ def lookup(request):
         if form.is_valid():
             code = form.cleaned_data["ma"].strip()
             if form.wants_detail():
-                if _over(request, "secret", increment=False) or \
-                        _over(request, "secret_code", increment=False, key=_code_key(code)):
+                if _over(request, "secret", increment=False):
                     return too_many(request)
-                detail = portal.progress(code, form.cleaned_data.get("mk"), form.cleaned_data.get("sdt"))
+                secret, phone = form.cleaned_data.get("mk"), form.cleaned_data.get("sdt")
+                if _over(request, "secret_code", increment=False, key=_code_key(code)):
+                    # Many wrong tries on this code today, from wherever: a phone number is guessable, so it no
+                    # longer opens the progress; the receipt's secret (~39 bits) still does, so nobody can lock a
+                    # citizen out of their own dossier by typing wrong secrets on its code.
+                    phone = None
+                    if not (secret or "").strip():
+                        form.add_error("sdt", _("Hôm nay đã có nhiều lần tra cứu sai với mã hồ sơ này, nên tạm thời "
+                                                "không tra cứu bằng số điện thoại được. Hãy nhập mã bí mật in trên "
+                                                "giấy tiếp nhận."))
+                        return _private(render(request, "webui/public_lookup.html",
+                                               {"form": form, "lookup_url": reverse("public:lookup"),
+                                                "noindex": True}, status=429))
+                detail = portal.progress(code, secret, phone)
                 if detail is None:
                     _over(request, "secret")
                     _over(request, "secret_code", key=_code_key(code))
@@ -186,8 +198,9 @@ def rate(request):
             return too_many(request)
         if form.is_valid():
             code = form.cleaned_data["ma"].strip()
-            if _over(request, "secret", increment=False) or \
-                    _over(request, "secret_code", increment=False, key=_code_key(code)):
+            # Only the receipt's secret opens a rating (never the phone): the code's own limit, which guards the
+            # guessable phone, does not apply here, or wrong tries by anyone would stop the citizen from rating.
+            if _over(request, "secret", increment=False):
                 return too_many(request)
             try:
                 portal.rate_dossier(code, form.cleaned_data["mk"], form.scores(), form.cleaned_data["comment"])

@@ -105,7 +105,7 @@ def test_the_code_alone_shows_the_status_only_and_the_secret_opens_the_progress(
 
 def test_look_ups_and_wrong_secrets_are_rate_limited_with_a_429_page(demo, settings):
     at("2026-12-01 09:00")
-    dossier = receive("nhan-cha-me-con")
+    dossier, other_dossier = receive("nhan-cha-me-con"), receive("nhan-cha-me-con")
     settings.MOTCUA_PORTAL_RATES = {"secret": "3/h", "lookup": "8/m", "secret_code": "5/d"}
     client = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(3):
@@ -118,12 +118,23 @@ def test_look_ups_and_wrong_secrets_are_rate_limited_with_a_429_page(demo, setti
     assert client.get("/tra-cuu/", {"ma": dossier.code}).status_code == 200
     other = Client(REMOTE_ADDR="198.51.100.9")
     assert other.get("/tra-cuu/", {"ma": dossier.code, "mk": dossier.lookup_secret}).status_code == 200
-    # wrong secrets on one code from many addresses: the code's own limit (5 a day) stops them
+    # wrong tries on one code from many addresses: past the code's own limit (5 a day) the guessable phone no
+    # longer opens it, whoever asks; the receipt's secret still does, so nobody can lock the citizen out
+    phone = APPLICANT["phone"]
+    assert Client(REMOTE_ADDR="192.0.2.40").get("/tra-cuu/", {"ma": dossier.code, "sdt": phone}).status_code == 200
     for n in range(2):
         assert Client(REMOTE_ADDR=f"192.0.2.{n + 1}").get(
-            "/tra-cuu/", {"ma": dossier.code, "mk": "BBBB3333"}).status_code == 404
-    assert Client(REMOTE_ADDR="192.0.2.50").get(
-        "/tra-cuu/", {"ma": dossier.code, "mk": dossier.lookup_secret}).status_code == 429
+            "/tra-cuu/", {"ma": dossier.code, "sdt": "0900000000"}).status_code == 404
+    paused = Client(REMOTE_ADDR="192.0.2.50").get("/tra-cuu/", {"ma": dossier.code, "sdt": phone})
+    assert paused.status_code == 429 and "số điện thoại" in error_of(paused, "sdt")
+    assert 'data-testid="steps"' not in paused.text and personal_data_in(paused.text) == []
+    both = Client(REMOTE_ADDR="192.0.2.51").get("/tra-cuu/", {"ma": dossier.code, "mk": "CCCC4444", "sdt": phone})
+    assert both.status_code == 404  # the phone is ignored, the wrong secret answers as usual
+    opened = Client(REMOTE_ADDR="192.0.2.52").get("/tra-cuu/", {"ma": dossier.code, "mk": dossier.lookup_secret})
+    assert opened.status_code == 200 and 'data-testid="steps"' in opened.text
+    # another dossier's code is not affected
+    assert Client(REMOTE_ADDR="192.0.2.53").get("/tra-cuu/", {"ma": other_dossier.code, "sdt": phone}).status_code \
+        == 200
     # every look-up counts towards the per-address limit (8 a minute)
     flood = Client(REMOTE_ADDR="203.0.113.99")
     answers = [flood.get("/tra-cuu/", {"ma": UNKNOWN}).status_code for _ in range(10)]
@@ -234,8 +245,9 @@ def test_the_desk_sees_the_queue_opens_the_files_and_receives_asks_for_more_or_r
 # rating, catalogue
 
 
-def test_the_rating_page_waits_for_the_result_then_takes_one_rating(demo):
+def test_the_rating_page_waits_for_the_result_then_takes_one_rating(demo, settings):
     at("2026-12-01 09:00")
+    settings.MOTCUA_PORTAL_RATES = {"secret_code": "2/d"}
     dossier = receive("nhan-cha-me-con")
     citizen = Client()
     assert citizen.get("/dich-vu-cong/danh-gia/", {"ma": dossier.code}).status_code == 200
@@ -246,6 +258,10 @@ def test_the_rating_page_waits_for_the_result_then_takes_one_rating(demo):
     finish(dossier)
     reception.return_at_counter(code=dossier.code, actor=desk(), collector="applicant")
     assert citizen.post("/dich-vu-cong/danh-gia/", {**data, "mk": "AAAA2222"}).status_code == 404
+    # wrong secrets on this code from elsewhere, past the code's limit: they cannot stop the citizen from rating
+    for n in range(3):
+        assert Client(REMOTE_ADDR=f"192.0.2.{n + 1}").post(
+            "/dich-vu-cong/danh-gia/", {**data, "mk": "BBBB3333"}).status_code == 404
     out_of_range = citizen.post("/dich-vu-cong/danh-gia/", {**data, "official": "7"})
     assert out_of_range.status_code == 400 and error_of(out_of_range, "official")
     missing = citizen.post("/dich-vu-cong/danh-gia/", {k: v for k, v in data.items() if k != "result"})
