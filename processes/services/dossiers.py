@@ -287,11 +287,12 @@ def clean_applicant(applicant):
 
 @transaction.atomic
 def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COUNTER, data=None, actor=SYSTEM,
-                    documents=None, simulated=False):
+                    documents=None, simulated=False, applicant_record=None):
     """Reception of a complete dossier: code, statutory appointment, the workflow started, its first steps routed.
     `documents`: the checklist ticked at the desk ([{"name", "copies", "received"}], cleaned by the caller —
     processes.services.reception), kept on the dossier and named in the event. `simulated`: made by the simulate
-    command (marked everywhere, its events included)."""
+    command (marked everywhere, its events included). `applicant_record`: the PersonalRecord already holding
+    `applicant` (an online submission's), so that the personal data is kept once."""
     try:
         procedure = Procedure.objects.get(code=procedure_code, active=True)
     except Procedure.DoesNotExist:
@@ -316,7 +317,7 @@ def receive_dossier(*, procedure_code, unit_code, applicant, channel=Channel.COU
     calendar = calendar_for_unit(unit)
     due_at = statutory_due_at(calendar, now, procedure.statutory_limit, procedure.statutory_unit)
     code = next_dossier_code(unit, local_day)
-    record = PersonalRecord.objects.create(**applicant)
+    record = applicant_record or PersonalRecord.objects.create(**applicant)
     dossier = Dossier(
         code=code, procedure=procedure, version=version, regime=regime, receiving_unit=unit, applicant=record,
         channel=channel, status=DossierStatus.RECEIVED, received_at=now, due_at=due_at, workflow_state="",

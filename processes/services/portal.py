@@ -443,7 +443,8 @@ def receive_submission(submission_id, actor):
         procedure_code=submission.procedure.code, unit_code=submission.unit.code,
         applicant={"full_name": applicant.full_name, "id_number": applicant.id_number, "phone": applicant.phone,
                    "email": applicant.email, "address": applicant.address},
-        channel=Channel.ONLINE, actor=actor, documents=documents, simulated=submission.simulated)
+        channel=Channel.ONLINE, actor=actor, documents=documents, simulated=submission.simulated,
+        applicant_record=applicant)
     dossier.lookup_secret = submission.secret
     dossier.save(update_fields=["lookup_secret"])
     now = clock.now()

@@ -173,6 +173,7 @@ def test_an_online_submission_reaches_the_desk_and_becomes_a_dossier_of_channel_
     assert (submission.status, submission.dossier_id, submission.handled_by.username) == \
         ("received", dossier.pk, "motcua.hiepduc")
     assert dossier.applicant.full_name == CITIZEN["full_name"]
+    assert dossier.applicant_id == submission.applicant_id  # the personal data is kept once, not copied
     kinds = list(dossier.events.values_list("kind", flat=True))
     assert kinds[0] == "received" and kinds.count("attachment_added") == 2 and "online_received" in kinds
     for event in dossier.events.filter(kind__in=["online_received", "attachment_added"]):
