@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-notifications": {"task": "processes.tasks.send_notifications", "schedule": MOTCUA_NOTIFY_SECONDS},
     "detect-stuck-dossiers": {"task": "processes.tasks.detect_stuck_dossiers", "schedule": 60.0},
     "audit-checkpoint": {"task": "processes.tasks.audit_checkpoint", "schedule": 60.0},
+    # units, procedures, officials: too small for autovacuum's analyze threshold (processes/maintenance.py)
+    "analyze-reference-tables": {"task": "processes.tasks.analyze_reference_tables", "schedule": 6 * 3600.0},
 }
 
 LOGGING = {

@@ -154,3 +154,11 @@ def audit_checkpoint():
 
     anchor = checkpoint()
     return anchor.pk if anchor is not None else None
+
+
+@shared_task(ignore_result=True)
+def analyze_reference_tables():
+    """Keeps the planner's statistics of the small reference tables, which autovacuum may never analyze."""
+    from .maintenance import analyze_reference_tables as analyze
+
+    return len(analyze())

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
 from processes import demo_two_tier
+from processes.maintenance import analyze_reference_tables
 from processes.demo import COMMUNES, DEMO_PASSWORD, seed_procedures, seed_units_and_officials
 from processes.models import WorkItem
 from processes.services import dossiers
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             self._three_tier(options)
         if options["two_tier"] or options["both"]:
             self._two_tier(options)
+        analyze_reference_tables()  # just filled: too few rows for autovacuum ever to analyze them
 
     def _three_tier(self, options):
         seeded = seed_units_and_officials()
