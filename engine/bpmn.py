@@ -90,6 +90,9 @@ CAMUNDA_CODE_ATTRIBUTES = {"class", "delegateExpression", "expression", "resultV
 SIGNAVIO_IGNORED = {"signavioMetaData", "signavioDiagramMetaData", "signavioLabel", "signavioType"}
 
 UNITS = ("working_days", "calendar_days", "same_day")
+# What a case's end event means for the statistics (property case_outcome): decided or answered, not accepted
+# (refused, or more information asked of the citizen), forwarded to the competent body.
+CASE_OUTCOMES = ("resolved", "not_accepted", "forwarded")
 DOCTYPE_MESSAGE = "DOCTYPE declarations are not allowed (XXE / entity expansion)"
 
 _DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,4})?")
@@ -163,6 +166,13 @@ class CompiledProcess:
     statutory_unit: str
     procedure_code: str | None
     steps: tuple
+    # (end event id, its case_outcome or None) for each end event of the process, in document order.
+    end_events: tuple = ()
+
+    @property
+    def end_outcomes(self):
+        """{end event id: case_outcome} of the end events that declare one."""
+        return {end_id: outcome for end_id, outcome in self.end_events if outcome}
 
 
 def validate_bpmn(xml: bytes, filename="<upload>", known_department_kinds=None) -> list[Problem]:
@@ -228,6 +238,7 @@ def _analyse(xml, filename, known_department_kinds, build):
         statutory_unit=checker.statutory_unit,
         procedure_code=checker.procedure_code,
         steps=tuple(checker.steps),
+        end_events=tuple(checker.end_events),
     )
 
 
@@ -342,6 +353,7 @@ class _Checker:
         self.statutory_unit = None
         self.procedure_code = None
         self.steps = []
+        self.end_events = []  # (end event id, case_outcome or None)
         self.ids = {}
         self.nodes = {}  # flow node id -> element, in the executable process
         self.hours = {}  # user task id -> allocation in office hours
@@ -369,6 +381,7 @@ class _Checker:
         self._check_flows(process)
         self._check_gateways(process)
         self._check_expressions(process)
+        self._check_case_outcomes(process)
         process_ok = self._check_process_properties(process)
         self._index_forms(process)
         tasks_ok = self._check_user_tasks(process)
@@ -703,6 +716,26 @@ class _Checker:
                      f"legal_extension_days on {_short(element.tag)} {_label(element)}: put it on the first user task "
                      f"of the extended branch (extensions are applied when a user task becomes ready)",
                      element_id=element.get("id"))
+
+    def _check_case_outcomes(self, process):
+        """The case_outcome property: only on end events (what the case's end means for the statistics), one of
+        CASE_OUTCOMES. Whether a procedure needs it on every end is the platform's rule (cases do)."""
+        for prop in process.iter(f"{{{SPIFF_NS}}}property"):
+            if prop.get("name") != "case_outcome":
+                continue
+            owner = _owner(prop)
+            if owner is None or _local(owner) != "endEvent":
+                where = f"{_short(owner.tag)} {_label(owner)}" if owner is not None else "an element"
+                self.add(prop, f"case_outcome on {where} has no effect: only end events carry it",
+                         element_id=owner.get("id") if owner is not None else None)
+            elif (prop.get("value") or "").strip() not in CASE_OUTCOMES:
+                self.add(prop, f"case_outcome {prop.get('value')!r} of end event {_label(owner)} must be one of "
+                               f"{', '.join(CASE_OUTCOMES)}", element_id=owner.get("id"))
+        for end in process.findall("bpmn:endEvent", NS):
+            values = [(p.get("value") or "").strip() for p in end.iter(f"{{{SPIFF_NS}}}property")
+                      if p.get("name") == "case_outcome"]
+            outcome = values[-1] if values and values[-1] in CASE_OUTCOMES else None
+            self.end_events.append((end.get("id"), outcome))
 
     # -- user tasks ---------------------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ from .models import (
     WorkItemStatus,
 )
 from .selectors import LEADER_ROLES, active_substitutions, is_auditor
-from .statistics import FORWARDED_ENDS, NOT_ACCEPTED_ENDS, case_late_by
+from .statistics import NOT_RESOLVED, case_late_by
 
 EVALUATED = (DossierStatus.PROCESSED, DossierStatus.RETURNED, DossierStatus.STOPPED)
 ONE_STOP_KINDS = (UnitKind.COMMUNE, UnitKind.DISTRICT, UnitKind.PROVINCE)
@@ -356,7 +356,7 @@ def _cases(kinds, unit_ids):
 
 def _complaints_by_unit(period, unit_ids, as_of):
     """{unit id: complaints and denunciations about it} (module docstring, index 7)."""
-    not_about_it = Q(finished_at__lt=as_of, outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS)
+    not_about_it = Q(finished_at__lt=as_of) & NOT_RESOLVED
     rows = (_cases(COMPLAINT_KINDS, unit_ids).filter(received_at__gte=period.start, received_at__lt=as_of)
             .exclude(not_about_it).order_by().values("receiving_unit_id").annotate(n=Count("id")))
     return {r["receiving_unit_id"]: r["n"] for r in rows}

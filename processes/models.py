@@ -181,6 +181,8 @@ class ProcessVersion(models.Model):
     spec_json = models.TextField(help_text="the compiled spec, stored once per version, not in each dossier")
     checksum = models.CharField(max_length=64)
     steps = models.JSONField(default=list)
+    end_outcomes = models.JSONField(default=dict, blank=True,
+                                    help_text="{end event id: case_outcome} as the diagram declares them")
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     deployed_at = models.DateTimeField()
 
@@ -250,6 +252,15 @@ OPEN_STATUSES = (
 )
 
 
+class CaseOutcome(models.TextChoices):
+    """What a case's end event declares (BPMN property case_outcome, engine.bpmn.CASE_OUTCOMES); the statistics of
+    cases count by it."""
+
+    RESOLVED = "resolved", "Đã giải quyết"
+    NOT_ACCEPTED = "not_accepted", "Không thụ lý"
+    FORWARDED = "forwarded", "Chuyển cơ quan có thẩm quyền"
+
+
 class Dossier(models.Model):
     code = models.CharField("mã hồ sơ", max_length=48, unique=True)
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="dossiers")
@@ -260,6 +271,9 @@ class Dossier(models.Model):
     channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
     status = models.CharField(max_length=24, choices=DossierStatus.choices, default=DossierStatus.RECEIVED)
     outcome = models.CharField("kết quả (sự kiện kết thúc)", max_length=200, blank=True)
+    case_outcome = models.CharField(max_length=16, choices=CaseOutcome.choices, blank=True,
+                                    help_text="a finished case: its end event's case_outcome (its version's "
+                                              "end_outcomes); blank otherwise")
     received_at = models.DateTimeField()
     due_at = models.DateTimeField("hạn giải quyết theo luật")
     legal_extension_days = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal(0))

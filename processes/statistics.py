@@ -50,10 +50,10 @@ marked *):
                    statutory clock reached the phase "resolution" (event clock_phase_started; or finished as resolved);
                    a petition sent to be answered within the unit's competence (its step nghien_cuu_tra_loi given, or
                    finished as answered); a dialogue opinion, assigned when it is recorded: every one;
-    not_accepted * ended in the period by the workflow at a not-accepted end (end_khong_thu_ly; a petition's end_tu_choi
-                   and end_de_nghi_bo_sung: refused, or more information asked of the citizen);
-    forwarded *    ended in the period at a forwarding end (end_chuyen_don, end_chuyen): not within the unit's
-                   competence;
+    not_accepted * ended in the period by the workflow at an end declaring case_outcome not_accepted (a complaint not
+                   accepted; a petition refused, or more information asked of the citizen);
+    forwarded *    ended in the period at an end declaring case_outcome forwarded: not within the unit's competence.
+                   A case diagram declares case_outcome on every end event (refused at deployment otherwise);
     resolved_on_time *  ended in the period by the workflow at any other end (decided, answered, published) and never
                    late (no DossierFlag.LATE: no phase of its clock passed its due time);
     resolved_late *     the same, flagged late by the statutory clock (in any phase);
@@ -89,6 +89,7 @@ from .models import (
     AdministrativeUnit,
     CalendarOverride,
     CaseKind,
+    CaseOutcome,
     Channel,
     Dossier,
     DossierFlag,
@@ -123,10 +124,9 @@ CASE_PARTITION = ("resolved_on_time", "resolved_late", "not_accepted", "forwarde
 CASE_COUNTED = ("received", "carried_over", "to_process", "accepted", *CASE_PARTITION)
 CASE_DERIVED = ("resolved", "in_progress", "late_total")
 CASE_CATEGORIES = CASE_COUNTED + CASE_DERIVED
-# The ends of the case diagrams (bpmn/khieu_nai_*.bpmn, to_cao.bpmn, phan_anh_kien_nghi.bpmn, y_kien_doi_thoai.bpmn)
-# that are not a resolution; every other end of a case's workflow resolves it.
-NOT_ACCEPTED_ENDS = ("end_khong_thu_ly", "end_tu_choi", "end_de_nghi_bo_sung")
-FORWARDED_ENDS = ("end_chuyen_don", "end_chuyen")
+# How a case's workflow ended, as its end event declares (BPMN property case_outcome, kept on the dossier at the end):
+# not accepted or forwarded is not a resolution; every other end of a case's workflow resolves it.
+NOT_RESOLVED = Q(case_outcome__in=(CaseOutcome.NOT_ACCEPTED, CaseOutcome.FORWARDED))
 # What makes a case accepted: the phase its clock reached, or the step it was given; nothing = on recording.
 ACCEPTANCE = {
     CaseKind.COMPLAINT: {"phase": "resolution"},
@@ -315,7 +315,7 @@ def accepted_by(kind, instant):
     """Q: a case of `kind` accepted before `instant` (ACCEPTANCE; the module docstring's "accepted")."""
     rule = ACCEPTANCE.get(kind, {})
     resolved_before = (Q(finished_at__lt=instant, status__in=PROCESSED)
-                       & ~Q(outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS))
+                       & ~NOT_RESOLVED)
     if "phase" in rule:
         reached = Event.objects.filter(dossier=OuterRef("pk"), kind="clock_phase_started",
                                        data_after__phase=rule["phase"], at__lt=instant)
@@ -342,9 +342,9 @@ def case_conditions(scope):
     start, as_of = scope.start, scope.as_of
     in_period = Q(finished_at__gte=start, finished_at__lt=as_of)
     ended = in_period & Q(status__in=PROCESSED)
-    not_accepted = ended & Q(outcome__in=NOT_ACCEPTED_ENDS)
-    forwarded = ended & Q(outcome__in=FORWARDED_ENDS)
-    resolved = ended & ~Q(outcome__in=NOT_ACCEPTED_ENDS + FORWARDED_ENDS)
+    not_accepted = ended & Q(case_outcome=CaseOutcome.NOT_ACCEPTED)
+    forwarded = ended & Q(case_outcome=CaseOutcome.FORWARDED)
+    resolved = ended & ~NOT_RESOLVED
     flagged = Q(flags__contains=[DossierFlag.LATE])
     open_at = Q(finished_at__isnull=True) | Q(finished_at__gte=as_of)
     late_by_then = case_late_by(as_of)

@@ -216,6 +216,8 @@ def _save_engine_state(dossier, instance, now):
         dossier.status = DossierStatus.PROCESSED
         dossier.finished_at = now
         dossier.outcome = instance.end_event_id or ""
+        # A case is counted by what its end declares, not by the end's id (statistics.case_conditions).
+        dossier.case_outcome = (dossier.version.end_outcomes or {}).get(dossier.outcome, "")
         dossier.next_wakeup_at = None
         if now > dossier.due_at and DossierFlag.LATE not in dossier.flags:
             dossier.flags = [*dossier.flags, DossierFlag.LATE]
@@ -503,7 +505,8 @@ def complete_work_item(*, item_id, actor, data=None):
     if dossier.status == DossierStatus.PROCESSED:
         record_event("processed", actor=actor, dossier=dossier,
                      after={"outcome": dossier.outcome, "finished_at": _local_iso(now),
-                            "late": now > dossier.due_at})
+                            "late": now > dossier.due_at,
+                            **({"case_outcome": dossier.case_outcome} if dossier.case_outcome else {})})
     return item
 
 

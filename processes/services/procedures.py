@@ -7,7 +7,7 @@ from engine import clock
 from engine.bpmn import compile_bpmn
 from engine.errors import BpmnInvalid, EngineError
 
-from ..models import Membership, Procedure, ProcessVersion, Role
+from ..models import CaseKind, Membership, Procedure, ProcessVersion, Role
 from .errors import InvalidInput, NotAllowed, NotFound
 from .events import SYSTEM, record_event
 from .routing import known_department_kinds
@@ -73,7 +73,7 @@ def deploy_process_version(*, xml, filename="<upload>", procedure_code=None, act
             field="statutory_limit",
             element_id=compiled.process_id,
         )
-    unknown = phase_problems(compiled, procedure)
+    unknown = case_problems(compiled, procedure)
     if unknown:
         element_id, message = unknown[0]
         raise InvalidInput(f"BPMN không hợp lệ: {message}", field="bpmn", element_id=element_id,
@@ -90,6 +90,7 @@ def deploy_process_version(*, xml, filename="<upload>", procedure_code=None, act
         spec_json=compiled.spec_json,
         checksum=compiled.checksum,
         steps=[step_as_dict(s) for s in compiled.steps],
+        end_outcomes=compiled.end_outcomes,
         deployed_by=actor.user,
         deployed_at=clock.now(),
     )
@@ -102,12 +103,20 @@ def deploy_process_version(*, xml, filename="<upload>", procedure_code=None, act
     return version
 
 
-def phase_problems(compiled, procedure):
-    """[(element id, message)] for each step whose clock_phase is not one of the procedure's clock phases."""
+def case_problems(compiled, procedure):
+    """[(element id, message)] for each step whose clock_phase is not one of the procedure's clock phases, and, for
+    a case (complaint, denunciation, petition, dialogue), each end event without its case_outcome: the statistics
+    count a case as resolved, not accepted or forwarded by what its end declares, never by the end's id."""
     known = sorted(k for k in (procedure.clock_phases or {}) if k != "initial")
-    return [(step.bpmn_id, f"clock_phase {step.clock_phase!r} of user task {step.bpmn_id} is not a clock phase of "
-                           f"procedure {procedure.code} (known: {', '.join(known) or 'none'})")
-            for step in compiled.steps if step.clock_phase and step.clock_phase not in known]
+    problems = [(step.bpmn_id, f"clock_phase {step.clock_phase!r} of user task {step.bpmn_id} is not a clock phase "
+                               f"of procedure {procedure.code} (known: {', '.join(known) or 'none'})")
+                for step in compiled.steps if step.clock_phase and step.clock_phase not in known]
+    if procedure.kind != CaseKind.ADMINISTRATIVE:
+        problems += [(end_id, f"end event {end_id} of {procedure.get_kind_display()} {procedure.code} lacks the "
+                              f"property case_outcome (resolved, not_accepted or forwarded): the statistics count "
+                              f"the case by it")
+                     for end_id, outcome in compiled.end_events if not outcome]
+    return problems
 
 
 def _num(value):

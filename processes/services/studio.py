@@ -147,10 +147,10 @@ def _catalogue_problems(compiled, procedure):
                          "message": f"statutory_limit {compiled.statutory_limit} {compiled.statutory_unit} differs "
                                     f"from the catalogue's {_plain(procedure.statutory_limit)} "
                                     f"{procedure.statutory_unit}"})
-    from .procedures import phase_problems
+    from .procedures import case_problems
 
     problems += [{"element_id": element_id, "line": None, "message": message}
-                 for element_id, message in phase_problems(compiled, procedure)]
+                 for element_id, message in case_problems(compiled, procedure)]
     return problems
 
 

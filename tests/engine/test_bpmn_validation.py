@@ -712,3 +712,39 @@ def test_a_clock_phase_outside_a_user_task_is_refused():
             + '<bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="end"/>\n')
     problems = validate_bpmn(document(body, lanes="a"))
     assert any(p.element_id == "s" and "clock_phase" in p.message for p in problems)
+
+
+# case outcomes (what a case's end means for the statistics: resolved, not accepted, forwarded)
+
+
+def test_an_end_event_declares_its_case_outcome_and_the_compiled_process_keeps_it():
+    body = ('<bpmn:startEvent id="start"/>\n' + user_task("a", allocation_days="1", required_fields="x")
+            + '<bpmn:exclusiveGateway id="g" default="f_done"/>\n'
+            + f'<bpmn:endEvent id="done">{props(case_outcome="resolved")}</bpmn:endEvent>\n'
+            + f'<bpmn:endEvent id="sent_on">{props(case_outcome="forwarded")}</bpmn:endEvent>\n'
+            + '<bpmn:endEvent id="plain"/>\n'
+            + '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="a"/>\n'
+            + '<bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="g"/>\n'
+            + '<bpmn:sequenceFlow id="f_done" sourceRef="g" targetRef="done"/>\n'
+            + '<bpmn:sequenceFlow id="f_on" sourceRef="g" targetRef="sent_on">'
+            + '<bpmn:conditionExpression>x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>\n'
+            + '<bpmn:sequenceFlow id="f_plain" sourceRef="g" targetRef="plain">'
+            + '<bpmn:conditionExpression>x == 2</bpmn:conditionExpression></bpmn:sequenceFlow>\n')
+    xml = document(body, lanes="a")
+    assert validate_bpmn(xml) == []
+    compiled = compile_bpmn(xml)
+    assert compiled.end_events == (("done", "resolved"), ("sent_on", "forwarded"), ("plain", None))
+    assert compiled.end_outcomes == {"done": "resolved", "sent_on": "forwarded"}
+
+
+def test_a_case_outcome_must_be_known_and_only_end_events_carry_it():
+    for bad in ("Resolved", "late", ""):
+        xml = document(chain("a").replace('<bpmn:endEvent id="end"/>',
+                                          f'<bpmn:endEvent id="end">{props(case_outcome=bad)}</bpmn:endEvent>'),
+                       lanes="a")
+        problems = validate_bpmn(xml)
+        assert [p.element_id for p in problems] == ["end"] and "case_outcome" in problems[0].message, bad
+        assert "resolved, not_accepted, forwarded" in problems[0].message
+    on_task = document(chain("a", a={"allocation_days": "1", "case_outcome": "resolved"}), lanes="a")
+    problems = validate_bpmn(on_task)
+    assert [p.element_id for p in problems] == ["a"] and "only end events carry it" in problems[0].message

@@ -489,9 +489,13 @@ def test_structure(proc: Procedure):
     else:
         assert all(s.allocation_days is not None for s in proc.steps.values())
 
-    # end events
+    # end events; a case's each declare what they mean for the statistics (case_outcome), nothing else's do
     ends = {e.get("id") for e in process.xpath("bpmn:endEvent", namespaces=NS)}
     assert ends == proc.end_events
+    outcomes = {e.get("id"): next(iter(e.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+                                              "[@name='case_outcome']/@value", namespaces=NS)), None)
+                for e in process.xpath("bpmn:endEvent", namespaces=NS)}
+    assert outcomes == CASE_END_OUTCOMES.get(proc.file, dict.fromkeys(proc.end_events))
 
     # gateways: a split has conditions on all flows but its default; conditions use required fields (the values
     # they compare with, in quotes, are the forms' choices)
@@ -629,6 +633,17 @@ def test_allocations_fit_the_statutory_limit(proc: Procedure):
         else:
             days = sum((s.allocation_days for s in steps), Decimal(0))
             assert days <= proc.budget_days(path), (path.name, days, proc.budget_days(path))
+
+
+# What each case diagram's ends mean for the statistics: a complaint or a denunciation not accepted, or forwarded to the
+# competent body; a petition refused or sent back for information (not accepted) or forwarded; everything else resolved.
+CASE_END_OUTCOMES = {
+    **{file: {"end_da_giai_quyet": "resolved", "end_khong_thu_ly": "not_accepted", "end_chuyen_don": "forwarded"}
+       for file in ("khieu_nai_lan_dau.bpmn", "khieu_nai_lan_hai.bpmn", "to_cao.bpmn")},
+    "phan_anh_kien_nghi.bpmn": {"end_da_tra_loi": "resolved", "end_tu_choi": "not_accepted",
+                                "end_de_nghi_bo_sung": "not_accepted", "end_chuyen": "forwarded"},
+    "y_kien_doi_thoai.bpmn": {"end_da_cong_khai": "resolved"},
+}
 
 
 @pytest.mark.parametrize("proc", PROC_CASES)

@@ -6,7 +6,7 @@ Every expected instant is worked out by hand from the calendar: office hours 07:
 Friday; December 2026 has no holiday, 1 January 2027 is one (Friday), Tết 2027 is 4–10 February. n working days from
 09:00 end at 09:00 n working days later; n calendar days end at 17:00 of day n after the start day, rolled to the
 next working day when that day is off (Civil Code Art. 147–148)."""
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -234,6 +234,46 @@ def test_deploying_a_diagram_whose_task_names_an_unknown_phase_is_refused_at_the
     with pytest.raises(InvalidInput) as refused:
         deploy_process_version(xml=xml, filename="to_cao.bpmn", procedure_code="to-cao")
     assert refused.value.element_id == "xac_minh" and "giai_quyet" in refused.value.message
+
+
+def test_deploying_a_case_diagram_with_an_end_that_does_not_say_what_it_means_is_refused_at_the_end(demo):
+    from pathlib import Path
+
+    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "to_cao.bpmn").read_text()
+    xml = xml.replace('<spiffworkflow:property name="case_outcome" value="forwarded" />', "")
+    with pytest.raises(InvalidInput) as refused:
+        deploy_process_version(xml=xml, filename="to_cao.bpmn", procedure_code="to-cao")
+    assert refused.value.element_id == "end_chuyen_don" and "case_outcome" in refused.value.message
+    # an administrative procedure's ends need not say it
+    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "nhan_cha_me_con.bpmn").read_text()
+    assert "case_outcome" not in xml
+    deploy_process_version(xml=xml.replace("Cấp trích lục", "Cấp trích lục (v2)"), filename="v2.bpmn",
+                           procedure_code="nhan-cha-me-con")
+
+
+def test_a_case_is_counted_by_what_its_end_declares_whatever_the_end_is_called(demo):
+    """A designer's denunciation diagram with its own end ids: forwarded by its case_outcome, not by a name."""
+    from pathlib import Path
+
+    from processes import statistics
+    from processes.statistics import Scope
+
+    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "to_cao.bpmn").read_text()
+    version = deploy_process_version(xml=xml.replace("end_chuyen_don", "end_gui_co_quan_co_tham_quyen"),
+                                     filename="to_cao_v2.bpmn", procedure_code="to-cao")
+    assert version.end_outcomes == {"end_gui_co_quan_co_tham_quyen": "forwarded", "end_khong_thu_ly": "not_accepted",
+                                    "end_da_giai_quyet": "resolved"}
+    at("2026-12-01 09:00")
+    dossier = receive("to-cao")
+    at("2026-12-02 10:00")
+    step(dossier.code, "xu_ly_ban_dau", {"classification": "forward"})
+    dossier = step(dossier.code, "chuyen_don")
+    assert (dossier.outcome, dossier.case_outcome) == ("end_gui_co_quan_co_tham_quyen", "forwarded")
+    assert dossier.events.get(kind="processed").data_after["case_outcome"] == "forwarded"
+    scope = Scope.for_days(date(2026, 12, 1), date(2026, 12, 31), now=vn("2026-12-03 10:00"),
+                           kind="denunciation")
+    figures = statistics.report(scope).totals
+    assert (figures["forwarded"], figures["resolved_on_time"], figures["not_accepted"]) == (1, 0, 0)
 
 
 def test_the_admin_form_refuses_bad_phase_settings_at_the_field(demo):
