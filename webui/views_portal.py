@@ -4,8 +4,9 @@ is returned, and the online services catalogue. Thin: parse → one service or s
 
 Public endpoints are rate-limited per client address with django-ratelimit on Django's cache (`MOTCUA_PORTAL_RATES`
 overrides the defaults below); over the limit the answer is a 429 page in Vietnamese. Wrong secrets are counted per
-address and per dossier code; over the code's limit only the phone stops opening the progress, never the secret. Pages that show a dossier's progress are `private, no-store`, `noindex` and send no
-referrer to other sites (their address may carry the secret, from the receipt's QR code)."""
+address and per dossier code; over the code's limit only the phone stops opening the progress, never the secret.
+Pages that show a dossier's progress are `private, no-store`, `noindex` and send no referrer to other sites (their
+address may carry the secret, from the receipt's QR code)."""
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
