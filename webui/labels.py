@@ -132,6 +132,13 @@ FIELDS = {
     "eligible": _("Đủ điều kiện?"),
 }
 
+# What a case's end event declares for the statistics (processes.models.CaseOutcome; BPMN property case_outcome).
+CASE_OUTCOMES = {
+    "resolved": _("Đã giải quyết, trả lời"),
+    "not_accepted": _("Không thụ lý, từ chối"),
+    "forwarded": _("Chuyển cơ quan có thẩm quyền"),
+}
+
 YES = pgettext_lazy("answer", "Có")
 NO = pgettext_lazy("answer", "Không")
 
@@ -146,6 +153,10 @@ def role(code):
 
 def field(name):
     return FIELDS.get(name, name)
+
+
+def case_outcome(value):
+    return CASE_OUTCOMES.get(value, value)
 
 
 def event(kind):

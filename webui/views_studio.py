@@ -22,8 +22,20 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from engine.calendar import VN_TZ
-from processes.models import OPEN_STATUSES, Dossier, DraftStatus, Field, Membership, Procedure, ProcessDraft, Role
+from processes.models import (
+    OPEN_STATUSES,
+    CaseKind,
+    CaseOutcome,
+    Dossier,
+    DraftStatus,
+    Field,
+    Membership,
+    Procedure,
+    ProcessDraft,
+    Role,
+)
 from processes.services import migration as migration_services
+from processes.services.case_clock import phase_label
 from processes.services import studio as studio_services
 from processes.services.errors import ServiceError
 from processes.services.routing import known_department_kinds
@@ -181,7 +193,18 @@ def _editor_labels():
         "save_failed": _("Không lưu được (mã {status})."), "network_error": _("Mất kết nối tới máy chủ: chưa lưu."),
         "unsaved": _("Có thay đổi chưa lưu."), "import_failed": _("Không mở được sơ đồ"),
         "laid_out": _("Tệp không có hình vẽ sơ đồ: MotCua đã tự dàn trang; hãy lưu để giữ hình vẽ."),
+        "case_outcome": _("Kết quả vụ việc (để thống kê)"), "clock_phase": _("Bắt đầu giai đoạn thời hạn"),
     }
+
+
+def _case_choices(procedure):
+    """For a case's diagram: what an end event may declare, and the clock phases a step may start (the catalogue's);
+    None for an administrative procedure, whose panel does not offer them."""
+    if procedure.kind == CaseKind.ADMINISTRATIVE:
+        return {"caseOutcomes": None, "clockPhases": []}
+    phases = sorted(name for name in (procedure.clock_phases or {}) if name != "initial")
+    return {"caseOutcomes": [[o.value, f"{labels.case_outcome(o.value)} ({o.value})"] for o in CaseOutcome],
+            "clockPhases": [[name, f"{phase_label(procedure, name)} ({name})"] for name in phases]}
 
 
 @designer_required
@@ -200,6 +223,7 @@ def editor(request, draft_id):
                     ["province", _("cấp tỉnh (province)")]],
         "departmentKinds": [[k, k] for k in sorted(known_department_kinds())],
         "labels": _editor_labels(),
+        **_case_choices(draft.procedure),
     }
     versions = list(draft.procedure.versions.order_by("-number").values_list("number", flat=True))
     context = {

@@ -204,3 +204,61 @@ def test_a_steps_form_is_edited_in_form_js_editor_and_kept_in_the_diagram(tdemo,
     assert draft.problems == [], draft.problems
     expect(page.locator("#studio-problems-summary")).to_have_text("Máy chủ không thấy lỗi nào.")
     assert errors == []
+
+
+def test_a_case_diagrams_ends_say_what_they_mean_and_its_steps_which_limit_they_start(
+        tdemo, browser, open_context, live_server):
+    """For a case (here a denunciation) the MotCua group offers an end event's case_outcome and a step's clock_phase
+    (the catalogue's phases); an end left without its outcome is the server's problem, drawn on it, until chosen again.
+    An administrative procedure's end events have no such entry."""
+    base = live_server.url
+    expect = browser.expect
+    errors = []
+    page = open_context(viewport=VIEWPORT).new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    pages.sign_in(page, base, "thietke", path="/studio/")
+    page.get_by_test_id("procedure-to-cao").get_by_role("button", name="Bản nháp mới").click()
+    studio = page.get_by_test_id("studio")
+    expect(studio).to_have_attribute("data-ready", "")
+    motcua = page.locator('.bio-properties-panel [data-group-id="group-motcua"]')
+
+    select(page, "xac_minh")
+    open_group(motcua)
+    phase = motcua.get_by_label("Bắt đầu giai đoạn thời hạn")
+    expect(phase).to_have_value("resolution")
+    assert "Giải quyết (resolution)" in phase.locator("option").all_inner_texts()
+
+    select(page, "end_chuyen_don")
+    open_group(motcua)
+    outcome = motcua.get_by_label("Kết quả vụ việc (để thống kê)")
+    expect(outcome).to_have_value("forwarded")
+    assert outcome.locator("option").all_inner_texts() == [
+        "—", "Đã giải quyết, trả lời (resolved)", "Không thụ lý, từ chối (not_accepted)",
+        "Chuyển cơ quan có thẩm quyền (forwarded)"]
+    shot(page, "11-case-outcome")
+
+    # left without its outcome: refused at that end once saved
+    outcome.select_option("")
+    page.get_by_test_id("studio-save").click()
+    expect(studio).to_have_attribute("data-revision", "2")
+    expect(page.get_by_test_id("studio-problems")).to_contain_text("lacks the property case_outcome")
+    expect(page.locator('.djs-element[data-element-id="end_chuyen_don"]')).to_have_class(
+        re.compile(r"\bmotcua-problem\b"))
+    shot(page, "12-case-outcome-missing")
+    select(page, "end_chuyen_don")
+    open_group(motcua)
+    motcua.get_by_label("Kết quả vụ việc (để thống kê)").select_option("forwarded")
+    page.get_by_test_id("studio-save").click()
+    expect(studio).to_have_attribute("data-revision", "3")
+    expect(studio).to_have_attribute("data-problems", "0")
+    draft = ProcessDraft.objects.get(procedure__code="to-cao", status=DraftStatus.DRAFT)
+    assert '<spiffworkflow:property name="case_outcome" value="forwarded"' in draft.bpmn_xml
+
+    # an administrative procedure's end: nothing to declare
+    page.goto(f"{base}/studio/")
+    page.get_by_test_id(f"procedure-{CODE}").get_by_role("button", name="Bản nháp mới").click()
+    expect(studio).to_have_attribute("data-ready", "")
+    select(page, "end_cap_trich_luc")
+    expect(page.locator(".bio-properties-panel-header-label")).to_have_text("Cấp trích lục")
+    expect(motcua).to_have_count(0)
+    assert errors == []

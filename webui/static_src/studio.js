@@ -224,6 +224,19 @@ function ConditionEntry({ element, id }) {
     h('div', { class: 'bio-properties-panel-description' }, L('condition_help')));
 }
 
+// A choice among `options` ([value, label]) written as a spiffworkflow property; "—" removes it. Cases only: an end
+// event's case_outcome (what the statistics count it as), a user task's clock_phase (the limit it starts).
+function PropertyChoiceEntry({ element, id, property, label, options }) {
+  const services = useServices();
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id, label,
+    getValue: () => spiffProperty(bo, property) || '',
+    setValue: (value) => setSpiffProperty(element, bo, property, value || null, services),
+    getOptions: () => [{ value: '', label: '—' }, ...options.map(([value, text]) => ({ value, label: text }))],
+  });
+}
+
 function isGatewayFlow(bo) {
   return is(bo, 'bpmn:SequenceFlow') && bo.sourceRef &&
     (is(bo.sourceRef, 'bpmn:ExclusiveGateway') || is(bo.sourceRef, 'bpmn:InclusiveGateway')) &&
@@ -251,6 +264,13 @@ MotCuaProvider.prototype.getGroups = function (element) {
         { id: 'motcua-allocation-unit', component: AllocationUnitEntry, isEdited: isSelectEntryEdited },
         { id: 'motcua-allocation', component: AllocationValueEntry, isEdited: isTextFieldEntryEdited },
         { id: 'motcua-form', component: FormEntry });
+      if (cfg.clockPhases && cfg.clockPhases.length) {
+        entries.push({ id: 'motcua-clock-phase', component: PropertyChoiceEntry, property: 'clock_phase',
+          label: L('clock_phase'), options: cfg.clockPhases, isEdited: isSelectEntryEdited });
+      }
+    } else if (is(bo, 'bpmn:EndEvent') && cfg.caseOutcomes) {
+      entries.push({ id: 'motcua-case-outcome', component: PropertyChoiceEntry, property: 'case_outcome',
+        label: L('case_outcome'), options: cfg.caseOutcomes, isEdited: isSelectEntryEdited });
     } else if (isGatewayFlow(bo)) {
       entries.push({ id: 'motcua-condition', component: ConditionEntry, isEdited: (input) => !!(input && input.value) });
     }
