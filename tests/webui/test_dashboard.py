@@ -237,3 +237,21 @@ def test_a_leader_reads_the_dashboard_and_opens_a_figure_in_chromium(tdemo, brow
     expect(page.get_by_test_id("drill-title")).to_have_text("Giải quyết đúng hạn — Đăng ký nhận cha, mẹ, con")
     expect(page.get_by_test_id("drill-count")).to_have_text("5")
     assert errors == []
+
+
+def test_counts_are_grouped_by_thousands_in_the_reader_s_language():
+    """A district-year's figures (66,800 dossiers) read as 66.800 in Vietnamese and 66,800 in English, on the
+    dashboard, its tables and the public statistics page (the `num` filter)."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template("{% load webui %}{{ n|num }} {{ small|num }} {{ none|num }}")
+    for language, expected in (("vi", "66.800 308 None"), ("en", "66,800 308 None")):
+        with translation.override(language):
+            assert template.render(Context({"n": 66800, "small": 308, "none": None})) == expected
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "webui" / "templates" / "webui"
+    for name in ("dashboard.html", "_dashboard_table.html", "portal_statistics.html"):
+        text = (templates / name).read_text()
+        assert "|num" in text and not re.search(r"\{\{ (figure\.\w+|f|own\.1)\.value \}\}", text), name

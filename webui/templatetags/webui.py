@@ -1,5 +1,7 @@
 """Formatting for the officials' pages: dates as dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh, labels, badges."""
 from django import template
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.translation import get_language, gettext as _
 
 from engine.calendar import VN_TZ
@@ -15,6 +17,16 @@ def vndt(value):
     if not value:
         return "—"
     return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+@register.filter
+def num(value):
+    """A count with the language's thousands separator, grouped by three: 66.800 in Vietnamese, 66,800 in English
+    (Django's Vietnamese format does not group by itself)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    return numberformat.format(value, get_format("DECIMAL_SEPARATOR"), grouping=3,
+                               thousand_sep=get_format("THOUSAND_SEPARATOR"), force_grouping=True)
 
 
 @register.filter
