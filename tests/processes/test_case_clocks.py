@@ -7,6 +7,7 @@ Friday; December 2026 has no holiday, 1 January 2027 is one (Friday), Tết 2027
 09:00 end at 09:00 n working days later; n calendar days end at 17:00 of day n after the start day, rolled to the
 next working day when that day is off (Civil Code Art. 147–148)."""
 from datetime import date, datetime
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -20,8 +21,13 @@ from processes.services.procedures import deploy_process_version
 
 from .helpers import actor, at, official_for, step
 
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 DISTRICT = "000.00.16.H57"
 CITIZEN = {"full_name": "Phạm Văn Khiếu", "id_number": "082090009999", "phone": "0909000111"}
+
+
+def diagram(name):
+    return (BPMN / name).read_text()
 
 
 def vn(text):
@@ -227,9 +233,7 @@ def test_the_phase_settings_are_checked_and_each_limit_says_working_or_calendar_
 
 
 def test_deploying_a_diagram_whose_task_names_an_unknown_phase_is_refused_at_the_element(demo):
-    from pathlib import Path
-
-    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "to_cao.bpmn").read_text()
+    xml = diagram("to_cao.bpmn")
     xml = xml.replace('name="clock_phase" value="resolution"', 'name="clock_phase" value="giai_quyet"')
     with pytest.raises(InvalidInput) as refused:
         deploy_process_version(xml=xml, filename="to_cao.bpmn", procedure_code="to-cao")
@@ -237,15 +241,13 @@ def test_deploying_a_diagram_whose_task_names_an_unknown_phase_is_refused_at_the
 
 
 def test_deploying_a_case_diagram_with_an_end_that_does_not_say_what_it_means_is_refused_at_the_end(demo):
-    from pathlib import Path
-
-    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "to_cao.bpmn").read_text()
+    xml = diagram("to_cao.bpmn")
     xml = xml.replace('<spiffworkflow:property name="case_outcome" value="forwarded" />', "")
     with pytest.raises(InvalidInput) as refused:
         deploy_process_version(xml=xml, filename="to_cao.bpmn", procedure_code="to-cao")
     assert refused.value.element_id == "end_chuyen_don" and "case_outcome" in refused.value.message
     # an administrative procedure's ends need not say it
-    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "nhan_cha_me_con.bpmn").read_text()
+    xml = diagram("nhan_cha_me_con.bpmn")
     assert "case_outcome" not in xml
     deploy_process_version(xml=xml.replace("Cấp trích lục", "Cấp trích lục (v2)"), filename="v2.bpmn",
                            procedure_code="nhan-cha-me-con")
@@ -253,12 +255,10 @@ def test_deploying_a_case_diagram_with_an_end_that_does_not_say_what_it_means_is
 
 def test_a_case_is_counted_by_what_its_end_declares_whatever_the_end_is_called(demo):
     """A designer's denunciation diagram with its own end ids: forwarded by its case_outcome, not by a name."""
-    from pathlib import Path
-
     from processes import statistics
     from processes.statistics import Scope
 
-    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "to_cao.bpmn").read_text()
+    xml = diagram("to_cao.bpmn")
     version = deploy_process_version(xml=xml.replace("end_chuyen_don", "end_gui_co_quan_co_tham_quyen"),
                                      filename="to_cao_v2.bpmn", procedure_code="to-cao")
     assert version.end_outcomes == {"end_gui_co_quan_co_tham_quyen": "forwarded", "end_khong_thu_ly": "not_accepted",

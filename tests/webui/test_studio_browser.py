@@ -42,6 +42,18 @@ def shot(page, name):
     pages.shot(page, f"studio-{name}")
 
 
+def open_new_draft(browser, open_context, base, code):
+    """Signs the designer in and opens a new draft of `code` in the Modeler; (page, studio, errors)."""
+    errors = []
+    page = open_context(viewport=VIEWPORT).new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    pages.sign_in(page, base, "thietke", path="/studio/")
+    page.get_by_test_id(f"procedure-{code}").get_by_role("button", name="Bản nháp mới").click()
+    studio = page.get_by_test_id("studio")
+    browser.expect(studio).to_have_attribute("data-ready", "")
+    return page, studio, errors
+
+
 def test_designer_adds_a_step_sees_the_routing_error_on_it_fixes_it_and_deploys_version_2(
         tdemo, browser, open_context, live_server):
     base = live_server.url
@@ -168,13 +180,7 @@ def test_a_steps_form_is_edited_in_form_js_editor_and_kept_in_the_diagram(tdemo,
     zeebe form) as the server reads them."""
     base = live_server.url
     expect = browser.expect
-    errors = []
-    page = open_context(viewport=VIEWPORT).new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    pages.sign_in(page, base, "thietke", path="/studio/")
-    page.get_by_test_id("procedure-giay-phep-xay-dung").get_by_role("button", name="Bản nháp mới").click()
-    studio = page.get_by_test_id("studio")
-    expect(studio).to_have_attribute("data-ready", "")
+    page, studio, errors = open_new_draft(browser, open_context, base, "giay-phep-xay-dung")
     select(page, "tham_dinh_hien_trang")
     motcua = page.locator('.bio-properties-panel [data-group-id="group-motcua"]')
     open_group(motcua)
@@ -213,13 +219,7 @@ def test_a_case_diagrams_ends_say_what_they_mean_and_its_steps_which_limit_they_
     An administrative procedure's end events have no such entry."""
     base = live_server.url
     expect = browser.expect
-    errors = []
-    page = open_context(viewport=VIEWPORT).new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    pages.sign_in(page, base, "thietke", path="/studio/")
-    page.get_by_test_id("procedure-to-cao").get_by_role("button", name="Bản nháp mới").click()
-    studio = page.get_by_test_id("studio")
-    expect(studio).to_have_attribute("data-ready", "")
+    page, studio, errors = open_new_draft(browser, open_context, base, "to-cao")
     motcua = page.locator('.bio-properties-panel [data-group-id="group-motcua"]')
 
     select(page, "xac_minh")
