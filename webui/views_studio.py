@@ -35,8 +35,8 @@ from processes.models import (
     Role,
 )
 from processes.services import migration as migration_services
-from processes.services.case_clock import phase_label
 from processes.services import studio as studio_services
+from processes.services.case_clock import phase_label
 from processes.services.errors import ServiceError
 from processes.services.routing import known_department_kinds
 

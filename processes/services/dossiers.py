@@ -503,11 +503,14 @@ def complete_work_item(*, item_id, actor, data=None):
     sync_work_items(dossier, instance, now, actor)
     _save_engine_state(dossier, instance, now)
     if dossier.status == DossierStatus.PROCESSED:
-        record_event("processed", actor=actor, dossier=dossier,
-                     after={"outcome": dossier.outcome, "finished_at": _local_iso(now),
-                            "late": now > dossier.due_at,
-                            **({"case_outcome": dossier.case_outcome} if dossier.case_outcome else {})})
+        record_event("processed", actor=actor, dossier=dossier, after=processed_data(dossier, now))
     return item
+
+
+def processed_data(dossier, now):
+    """The "processed" event's data: the end reached (and, for a case, what it declares), when, and whether late."""
+    return {"outcome": dossier.outcome, "finished_at": _local_iso(now), "late": now > dossier.due_at,
+            **({"case_outcome": dossier.case_outcome} if dossier.case_outcome else {})}
 
 
 @transaction.atomic

@@ -46,6 +46,7 @@ from .dossiers import (
     _save_engine_state,
     has_role,
     load_instance,
+    processed_data,
     sync_work_items,
 )
 from .errors import InvalidInput, NotAllowed, NotFound, ServiceError
@@ -310,8 +311,7 @@ def _migrate_one(pk, source, target, actor):
                "due_at": _local_iso(dossier.due_at)},
     )
     if dossier.status == DossierStatus.PROCESSED:
-        record_event("processed", actor=actor, dossier=dossier,
-                     after={"outcome": dossier.outcome, "finished_at": _local_iso(now), "late": now > dossier.due_at})
+        record_event("processed", actor=actor, dossier=dossier, after=processed_data(dossier, now))
     return _entry(dossier.code, "migrated", plan=plan.as_dict(), work_items=work_items, claims_kept=claims_kept,
                   claims_dropped=claims_dropped, due_at=_local_iso(dossier.due_at), event=event.pk,
                   timers=[_local_iso(due) for _, due in timers_after])
