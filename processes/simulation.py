@@ -76,6 +76,10 @@ DEFAULT_PROCEDURE_WEIGHT = 10
 UNIT_WEIGHTS = {"district": 4, "commune": 1, "province": 4}
 # What befalls a dossier (the rest are processed normally: early or on time).
 FATES = (("refused", 0.05), ("withdrawn", 0.03), ("supplemented", 0.10), ("late", 0.12))
+# The demo's share of dossiers drawn late (FATES): enough for every late figure to show something. A district-year
+# meant to look like Cai Lậy's 2019 (0.7 % late) passes --late-share 0.008.
+LATE_SHARE = FATES[-1][1]
+MAX_LATE_SHARE = 0.5
 EXPLAIN_MODES = (("on_time", 0.6), ("late", 0.2), ("never", 0.2))
 BOOLEAN_ANSWERS = {"eligible": 0.92, "approved": 0.93, "needs_verification": 0.3}
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Bùi", "Đặng", "Đỗ", "Ngô"]
@@ -147,9 +151,14 @@ def default_units():
 
 
 class Simulation:
-    def __init__(self, *, dossiers, first_day, last_day, units=None, seed=0, stdout=None, own_timers_only=False):
+    def __init__(self, *, dossiers, first_day, last_day, units=None, seed=0, stdout=None, own_timers_only=False,
+                 late_share=LATE_SHARE):
         if dossiers < 0:
             raise ValueError("the number of dossiers must not be negative")
+        if not 0 <= late_share <= MAX_LATE_SHARE:
+            raise ValueError(f"the late share must be between 0 and {MAX_LATE_SHARE}")
+        # The same order of fates whatever the share: a seed draws the same dossiers, only their lateness differs.
+        self.fates = (*FATES[:-1], ("late", late_share))
         if last_day < first_day:
             raise ValueError("the period ends before it starts")
         self.n = dossiers
@@ -234,7 +243,7 @@ class Simulation:
             online_share = {OnlineLevel.FULL: 0.5, OnlineLevel.PARTIAL: 0.25}.get(procedure.online_level, 0.0)
             u = rng.random()
             channel = Channel.ONLINE if u < online_share else Channel.POST if u > 0.97 else Channel.COUNTER
-            fate = _weighted(rng, FATES) or "normal"
+            fate = _weighted(rng, self.fates) or "normal"
             contacts = 0 if rng.random() < 0.8 else (1 if rng.random() < 0.7 else 2)
             plan = Plan(at=at, unit=unit, procedure=procedure, channel=int(channel), fate=fate,
                         explain=_weighted(rng, EXPLAIN_MODES) or "never", contacts=contacts,
@@ -634,8 +643,8 @@ def merge_summaries(summaries, duration):
     return merged
 
 
-def simulate(*, dossiers, first_day, last_day, unit_codes=None, seed=0, own_timers_only=False):
+def simulate(*, dossiers, first_day, last_day, unit_codes=None, seed=0, own_timers_only=False, late_share=LATE_SHARE):
     """Runs a simulation; returns its summary (a dict, JSON-ready)."""
     units = resolve_units(unit_codes) if unit_codes else None
     return Simulation(dossiers=dossiers, first_day=first_day, last_day=last_day, units=units, seed=seed,
-                      own_timers_only=own_timers_only).run()
+                      own_timers_only=own_timers_only, late_share=late_share).run()

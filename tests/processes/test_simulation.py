@@ -106,6 +106,28 @@ def test_a_small_run_is_marked_mixed_and_keeps_the_log_intact(demo):
     assert verify_chains() == []
 
 
+def test_the_late_share_sets_how_many_dossiers_run_late_and_nothing_else(demo):
+    """--late-share: 0 gives no late dossier, a large share many; the same seed draws the same dossiers either way."""
+    drawn = {}
+    for share in (0.0, 0.5):
+        try:
+            with transaction.atomic():
+                summary = Simulation(dossiers=20, first_day=FIRST, last_day=LAST, units=units(), seed=SEED,
+                                     late_share=share).run()
+                drawn[share] = (summary["late"], list(Dossier.objects.order_by("code").values_list(
+                    "code", "procedure__code", "channel", "received_at")))
+                raise Rollback
+        except Rollback:
+            pass
+    assert drawn[0.0][0] == 0 and drawn[0.5][0] >= 5
+    assert drawn[0.0][1] == drawn[0.5][1]
+    with pytest.raises(ValueError):
+        Simulation(dossiers=1, first_day=FIRST, last_day=LAST, units=units(), late_share=0.9)
+    with pytest.raises(CommandError, match="late-share"):
+        call_command("simulate", "--dossiers", "1", "--from", "02/03/2026", "--to", "06/03/2026", "--late-share",
+                     "-0.1", stdout=StringIO())
+
+
 def test_the_command_prints_its_summary_and_checks_its_arguments(demo):
     out = StringIO()
     call_command("simulate", "--dossiers", "3", "--from", "02/03/2026", "--to", "06/03/2026", "--units",
