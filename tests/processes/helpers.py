@@ -6,9 +6,14 @@ from engine.calendar import VN_TZ
 from processes.models import Membership
 
 
+def vn(text):
+    """'YYYY-MM-DD HH:MM' in Asia/Ho_Chi_Minh."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
+
+
 def at(text):
     """A FixedClock set to 'YYYY-MM-DD HH:MM' in Asia/Ho_Chi_Minh, installed as the engine clock."""
-    fixed = clock.FixedClock(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ))
+    fixed = clock.FixedClock(vn(text))
     clock.set_clock(fixed)
     return fixed
 

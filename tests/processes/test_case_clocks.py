@@ -6,20 +6,19 @@ Every expected instant is worked out by hand from the calendar: office hours 07:
 Friday; December 2026 has no holiday, 1 January 2027 is one (Friday), Tết 2027 is 4–10 February. n working days from
 09:00 end at 09:00 n working days later; n calendar days end at 17:00 of day n after the start day, rolled to the
 next working day when that day is off (Civil Code Art. 147–148)."""
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from engine.calendar import VN_TZ
 from processes.models import CaseDecision, Dossier, Event, Procedure, Timer
 from processes.services import case_clock, timers
 from processes.services import dossiers as dossier_services
 from processes.services.errors import Conflict, InvalidInput, NotAllowed
 from processes.services.procedures import deploy_process_version
 
-from .helpers import actor, at, official_for, step
+from .helpers import actor, at, official_for, step, vn
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 DISTRICT = "000.00.16.H57"
@@ -30,15 +29,20 @@ def diagram(name):
     return (BPMN / name).read_text()
 
 
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
-
-
-
 def receive(procedure, data=None):
     return dossier_services.receive_dossier(procedure_code=procedure, unit_code=DISTRICT, applicant=dict(CITIZEN),
                                             data=data or {}, actor=actor(official_for(DISTRICT, "reception")))
 
+
+def accept(*complaints, classified="2026-12-08 10:00", accepted="2026-12-09 14:00"):
+    """First-instance complaints classified as admissible, then accepted (notices 01/TB-UBND, 02/TB-UBND…) at those
+    instants; the dossiers as they are after it."""
+    at(classified)
+    for dossier in complaints:
+        step(dossier.code, "phan_loai", {"classification": "accept"})
+    at(accepted)
+    return [step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": f"{n:02d}/TB-UBND"})
+            for n, dossier in enumerate(complaints, start=1)]
 
 
 def statutory_timer(dossier):
@@ -53,12 +57,7 @@ def test_a_complaint_in_a_remote_area_gets_45_days_to_resolve_and_3_working_days
         assert dossier.due_at == vn("2026-12-21 09:00") and dossier.clock_phase == ""
     assert case_clock.phase_label(remote.procedure, "") == "Thụ lý"  # the first limit's name, from the catalogue
     assert case_clock.phase_label(remote.procedure, "send_decision") == "Gửi quyết định, kết luận"
-    at("2026-12-08 10:00")
-    for dossier in (remote, near):
-        step(dossier.code, "phan_loai", {"classification": "accept"})
-    at("2026-12-09 14:00")
-    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "01/TB-UBND"})
-    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "02/TB-UBND"})
+    remote, near = accept(remote, near)
     # resolution, counted from the acceptance: 45 calendar days in a remote area, 30 elsewhere (Art. 28)
     assert remote.clock_phase == near.clock_phase == "resolution"
     assert remote.due_at == vn("2027-01-25 17:00")  # 9/12 + 45 = Saturday 23/01 → Monday 25/01
@@ -96,7 +95,8 @@ def test_an_especially_complex_denunciation_is_extended_twice_by_decision_and_no
     at("2026-12-03 09:00")
     step(dossier.code, "xu_ly_ban_dau", {"classification": "accept"})
     at("2026-12-04 10:00")
-    dossier = step(dossier.code, "quyet_dinh_thu_ly", {"complexity": "especially_complex", "acceptance_number": "05/QĐ"})
+    dossier = step(dossier.code, "quyet_dinh_thu_ly",
+                   {"complexity": "especially_complex", "acceptance_number": "05/QĐ"})
     # resolution: 30 days from the acceptance (Art. 30): 4/12 + 30 = Sunday 03/01/2027 → Monday 04/01
     assert dossier.clock_phase == "resolution" and dossier.due_at == vn("2027-01-04 17:00")
     assert case_clock.extensions_allowed(dossier) == (Decimal(30), 2, 0)

@@ -13,23 +13,18 @@ from datetime import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from engine.calendar import VN_TZ
 from processes.models import CaseDecision, Dossier, Event
 from processes.services import portal, reception
 from processes.services.errors import InvalidInput
 
-from .helpers import actor, at, official_for, step
+from .helpers import actor, at, official_for, step, vn
+from .test_case_clocks import accept
 
 DISTRICT = "000.00.16.H57"
 INSPECTION = "000.05.16.H57"
 CITIZEN = {"full_name": "Huỳnh Văn Khiếu", "id_number": "082090007777", "phone": "0909000222",
            "address": "Ấp Mỹ Phú, xã Tam Bình"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
-
 
 
 def desk():
@@ -42,7 +37,6 @@ def at_desk(procedure, **case):
     ticked = [row["name"] for row in reception.checklist_of(reception.desk_procedure(unit, procedure))]
     return reception.receive_at_desk(unit_code=DISTRICT, procedure_code=procedure, applicant=dict(CITIZEN),
                                      channel=1, ticked=ticked, actor=desk(), **case)
-
 
 
 def accepted_denunciation(complexity):
@@ -70,12 +64,7 @@ def test_a_remote_complaint_received_at_the_desk_gets_the_longer_resolution_limi
     assert received.data_after["data"] == {"content": "Khiếu nại quyết định thu hồi đất.", "remote_area": True}
     # acceptance first: 10 working days for both
     assert remote.due_at == near.due_at == vn("2026-12-21 09:00")
-    at("2026-12-08 10:00")
-    for dossier in (remote, near):
-        step(dossier.code, "phan_loai", {"classification": "accept"})
-    at("2026-12-09 14:00")
-    remote = step(remote.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "01/TB-UBND"})
-    near = step(near.code, "quyet_dinh_thu_ly", {"complexity": "normal", "acceptance_number": "02/TB-UBND"})
+    remote, near = accept(remote, near)
     # resolution (Law on Complaints 2011 Art. 28): 45 days in a remote area, 30 elsewhere, from the acceptance
     assert remote.clock_phase == near.clock_phase == "resolution"
     assert remote.due_at == vn("2027-01-25 17:00")  # 9/12 + 45 = Saturday 23/01 → Monday 25/01

@@ -83,7 +83,7 @@ from processes.services import dossiers as dossier_services
 from processes.services import timers
 from processes.services.statutory import withdraw_dossier
 
-from .helpers import actor, at, official_for, step
+from .helpers import actor, at, official_for, step, vn
 
 NOW = datetime(2026, 7, 15, 10, 0, tzinfo=VN_TZ)
 DISTRICT = "000.00.16.H57"
@@ -93,9 +93,6 @@ CITIZEN = {"full_name": "Phạm Văn Khiếu", "id_number": "082090009999", "pho
 JUNE = (date(2026, 6, 1), date(2026, 6, 30))
 MAY = (date(2026, 5, 1), date(2026, 5, 31))
 
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 

@@ -6,29 +6,24 @@ demo's diagram (bpmn/y_kien_doi_thoai.bpmn).
 
 Office hours 07:30–11:30 and 13:00–17:00, Monday to Friday; December 2026 has no holiday. n working days from 09:00
 end at 09:00 n working days later."""
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from engine.calendar import VN_TZ
 from processes.models import DialogueMeeting, Dossier, Event, WorkItem
 from processes.services import dialogue, timers
 from processes.services import dossiers as dossier_services
 from processes.services.errors import InvalidInput, NotAllowed, NotFound
 from processes.services.events import Actor
 
-from .helpers import at
+from .helpers import at, vn
 
 DISTRICT = "000.00.16.H57"
 HIEPDUC = "003.00.16.H57"
 TAMBINH = "014.00.16.H57"
 URBAN = "000.04.16.H57"
 PROVINCE = "000.00.00.H57"
-
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 def actor(username):

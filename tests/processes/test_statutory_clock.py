@@ -12,7 +12,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from engine.calendar import VN_TZ
 from processes.models import (
     Dossier,
     Explanation,
@@ -27,17 +26,12 @@ from processes.services import notifications, statutory, timers
 from processes.services.events import Actor
 from processes.services.procedures import deploy_process_version
 
-from .helpers import at, official_for, receive
+from .helpers import at, official_for, receive, vn
 
 HIEPDUC = "003.00.16.H57"
 LABOUR = "000.03.16.H57"
 CITIZEN = {"full_name": "Trần Thị Bình", "id_number": "082090001234", "phone": "0912345678",
            "email": "binh@example.vn", "address": "ấp 3, xã Hiệp Đức"}
-
-
-def vn(text):
-    """'YYYY-MM-DD HH:MM' in Asia/Ho_Chi_Minh."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 def dossier_of(code):

@@ -5,25 +5,19 @@ due time, complexity, remoteness and extension decisions; a leader of the receiv
 until the complexity's number is used up (then 409 at the field), anyone else is refused (403), bad input is answered
 at its field (400), an administrative dossier has no such section."""
 import re
-from datetime import datetime
 
-from engine.calendar import VN_TZ
 from processes.models import CaseDecision, Dossier, WorkItem
 from processes.services import dossiers as dossier_services
 from processes.services import forms as form_services
 from processes.services.events import Actor
 
-from ..processes.helpers import at, official_for
+from ..processes.helpers import at, official_for, vn
 from .helpers import user
 from .test_step_actions import client_for, error_at, page_text, post
 
 DISTRICT = "000.00.16.H57"
 FORM = {"full_name": "Trương Văn Tố", "id_number": "082090005555", "phone": "0909555666", "email": "",
         "address": "Ấp Bình Hòa, xã Tam Bình", "channel": "1"}
-
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 def intake(client, procedure, documents, **fields):

@@ -4,23 +4,17 @@ escalation. Each: success, each kind of bad input answered at its field (400), p
 shown, 403), another commune's official 404. Time moves through the injectable clock, as tests/processes/
 test_statutory_clock.py does."""
 import re
-from datetime import datetime
 
 import pytest
 from django.test import Client, override_settings
 
-from engine.calendar import VN_TZ
 from processes.models import Dossier, Explanation, Supplementation, WorkItem
 from processes.services import timers
 
-from ..processes.helpers import at
+from ..processes.helpers import at, vn
 from .helpers import open_step, receive, user
 
 HIEPDUC = "003.00.16.H57"
-
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 def client_for(username, page):

@@ -4,21 +4,15 @@ filed from the inbox's button for a dossier due soon (time moved with the inject
 viewed. Screenshots go to tests/artifacts/."""
 import io
 import re
-from datetime import datetime
 
 from PIL import Image, ImageDraw
 
-from engine.calendar import VN_TZ
 from processes.models import Attachment, Dossier, Explanation, Supplementation, WorkItem
 from processes.services import timers
 
-from ..processes.helpers import at
+from ..processes.helpers import at, vn
 from .helpers import open_step, receive
 from .pages import TABLET, fits_the_screen, shot, sign_in
-
-
-def vn(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN_TZ)
 
 
 def scan_png():
