@@ -32,11 +32,15 @@ def test_a_denunciation_is_received_classified_accepted_and_extended_twice_not_t
     expect = browser.expect
     errors = []
 
+    def signed_in(username, path, **options):
+        page = open_context(locale="vi-VN", **options).new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, base, username, path=path)
+        return page
+
     # the desk receives the denunciation
     at("2026-12-01 09:00")  # Tuesday
-    desk = open_context(locale="vi-VN").new_page()
-    desk.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(desk, base, "motcua.huyen", path="/reception/")
+    desk = signed_in("motcua.huyen", "/reception/")
     expect(desk).to_have_url(base + "/reception/")
     # a complaint's intake asks whether the complainant lives in a remote area
     desk.goto(base + "/reception/procedures/khieu-nai-lan-dau/")
@@ -77,9 +81,7 @@ def test_a_denunciation_is_received_classified_accepted_and_extended_twice_not_t
     # the inspection's specialist classifies it: accept
     at("2026-12-03 09:00")
     classify = open_item(dossier, "xu_ly_ban_dau")
-    specialist = open_context(locale="vi-VN", viewport=VIEWPORT).new_page()
-    specialist.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(specialist, base, "cv.thanhtra", path=f"/steps/{classify.pk}/")
+    specialist = signed_in("cv.thanhtra", f"/steps/{classify.pk}/", viewport=VIEWPORT)
     expect(specialist).to_have_url(f"{base}/steps/{classify.pk}/")
     clock = specialist.get_by_test_id("case-clock")
     expect(clock.get_by_test_id("case-kind")).to_have_text("Tố cáo")
@@ -97,9 +99,7 @@ def test_a_denunciation_is_received_classified_accepted_and_extended_twice_not_t
     # the chairman accepts it as especially complex: the resolution phase starts
     at("2026-12-04 10:00")
     accept = open_item(dossier, "quyet_dinh_thu_ly")
-    leader = open_context(locale="vi-VN", viewport=VIEWPORT).new_page()
-    leader.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(leader, base, "ct.huyen", path=f"/steps/{accept.pk}/")
+    leader = signed_in("ct.huyen", f"/steps/{accept.pk}/", viewport=VIEWPORT)
     expect(leader).to_have_url(f"{base}/steps/{accept.pk}/")
     expect(leader.locator("form[data-stepform]")).to_have_attribute("data-stepform-ready", "")
     viewer = leader.get_by_test_id("stepform-viewer")  # form-js's Viewer (the plain fallback is hidden)

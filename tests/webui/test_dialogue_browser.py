@@ -11,18 +11,22 @@ from .pages import VIEWPORT, fits_the_screen, shot, sign_in
 ANSWER = "UBND xã đã làm việc với đơn vị thi công; kênh thủy lợi ấp Hiệp Thạnh được nạo vét xong trước ngày 20/12/2026."
 
 
-def test_an_opinion_from_the_meeting_to_the_published_answer(tdemo, browser, live_server):
+def test_an_opinion_from_the_meeting_to_the_published_answer(tdemo, browser, open_context, live_server):
     base = live_server.url
     expect = browser.expect
     at("2026-12-01 09:00")  # Tuesday
     errors = []
 
+    def new_page(username=None):
+        """A page of its own browser context, signed in as `username` (None: a citizen, not signed in)."""
+        page = open_context(viewport=VIEWPORT, locale="vi-VN").new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        if username:
+            sign_in(page, base, username)
+        return page
+
     # ---- the district's desk records the meeting
-    context = browser.new_context(viewport=VIEWPORT, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, base, "motcua.huyen")
+    page = new_page("motcua.huyen")
     expect(page).to_have_url(base + "/inbox/")
     page.get_by_role("link", name="Hội nghị đối thoại").click()
     expect(page).to_have_url(base + "/dialogue/")
@@ -79,15 +83,11 @@ def test_an_opinion_from_the_meeting_to_the_published_answer(tdemo, browser, liv
     expect(page.get_by_test_id("opinion-step")).to_have_count(0)  # the commune's step is not the desk's to open
     assert fits_the_screen(page)
     shot(page, "dialogue-03-opinion-recorded", full_page=True)
-    context.close()
+    page.context.close()
 
     # ---- the commune's chairman answers on the step page, two days later
     at("2026-12-03 10:00")
-    chairman = browser.new_context(viewport=VIEWPORT, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    chairman.set_default_timeout(10_000)
-    page = chairman.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, base, "ct.hiepduc")
+    page = new_page("ct.hiepduc")
     expect(page).to_have_url(base + "/inbox/")
     page.goto(base + "/inbox/?tab=unclaimed")  # routed to the commune's leader, nobody's yet
     expect(page.locator("main")).to_contain_text("Trả lời ý kiến của người dân")
@@ -127,13 +127,10 @@ def test_an_opinion_from_the_meeting_to_the_published_answer(tdemo, browser, liv
     shot(page, "dialogue-05-published", full_page=True)
     dossier.refresh_from_db()
     assert dossier.status == "processed" and dossier.outcome == "end_da_cong_khai"
-    chairman.close()
+    page.context.close()
 
     # ---- the citizens' portal, without signing in
-    public = browser.new_context(viewport=VIEWPORT, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    public.set_default_timeout(10_000)
-    page = public.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page = new_page()
     page.goto(base + "/dich-vu-cong/doi-thoai/")
     response = page.get_by_test_id("response")
     expect(response).to_have_count(1)
@@ -153,5 +150,5 @@ def test_an_opinion_from_the_meeting_to_the_published_answer(tdemo, browser, liv
     expect(page.get_by_test_id("response")).to_have_count(1)
     assert fits_the_screen(page)
     shot(page, "dialogue-06-public", full_page=True)
-    public.close()
+    page.context.close()
     assert errors == []
