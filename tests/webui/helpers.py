@@ -1,5 +1,6 @@
-"""Dossiers for the pages' tests, received through the service as the one-stop desk would."""
+"""Dossiers for the pages' tests, received through the service as the one-stop desk would; officials' test clients."""
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from processes.models import Membership
 from processes.services.dossiers import receive_dossier
@@ -13,6 +14,13 @@ APPLICANT = {"full_name": "Nguyễn Văn An", "id_number": "082090001234", "phon
 
 def user(username):
     return get_user_model().objects.get(username=username)
+
+
+def signed_in(username):
+    """The Django test client, signed in as that official."""
+    client = Client()
+    client.force_login(user(username))
+    return client
 
 
 def receive(procedure, unit_code=HIEPDUC, applicant=None, channel=1):

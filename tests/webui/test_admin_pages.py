@@ -12,15 +12,9 @@ from processes.services.dossiers import claim_work_item, complete_work_item
 from processes.services.events import Actor
 
 from ..processes.helpers import at
-from .helpers import open_step, receive, user
+from .helpers import open_step, receive, signed_in, user
 
 User = get_user_model()
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def url(demo, unit="hiepduc", rest=""):

@@ -22,18 +22,12 @@ from processes.services.events import Actor
 from processes.services.procedures import deploy_process_version
 
 from ..processes.helpers import at, official_for
-from .helpers import HIEPDUC, TAMBINH, receive, user
+from .helpers import HIEPDUC, TAMBINH, receive, signed_in, user
 from .pages import fits_the_screen, shot, sign_in
 
 AUDITOR = "thanhtra"
 LIBRARY = __import__("pathlib").Path(__file__).resolve().parents[2] / "bpmn"
 HEATMAP = "/audit/procedures/nhan-cha-me-con/versions/1/heatmap/"
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def complete(dossier, bpmn_id, data):

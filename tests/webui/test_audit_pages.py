@@ -20,16 +20,10 @@ from processes.services.events import Actor
 from processes.services.pdf import pdf_text
 
 from ..processes.helpers import at
-from .helpers import HIEPDUC, TAMBINH, open_step, receive, user
+from .helpers import HIEPDUC, TAMBINH, open_step, receive, signed_in, user
 from .pages import fits_the_screen, shot, sign_in
 
 AUDITOR = "thanhtra"  # processes/demo.py: Dương Thị Sát, auditor at the province
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def field_error(page, name):

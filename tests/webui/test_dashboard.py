@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from engine import clock
 from ..processes.helpers import at
 from ..processes.test_statistics import JUNE_EXPECTED, NOW, build_fixture
-from .helpers import receive, user
+from .helpers import receive, signed_in
 from .pages import fits_the_screen, shot, sign_in
 
 LEADER = "ct.hiepduc"  # chairman of xã Hiệp Đức: signing_leader and unit_leader there
@@ -24,21 +24,19 @@ AUDITOR = "thanhtra"
 JUNE = "period=month&year=2026&month=6&unit=003.00.16.H57&subunits=on"
 
 
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
-
-
 def field_error(response, name):
     match = re.search(rf'id="err-{name}"[^>]*>(.*?)</p>', response.content.decode(), re.DOTALL)
     return match.group(1).strip() if match else None
 
 
 def figures(response):
+    """{category: (value, url)} of the page's figure links (the cards, and the totals in the groups' headings)."""
     html = response.content.decode()
-    return {name: (int(value), unescape(url)) for url, name, value in re.findall(
+    found = {name: (int(value), unescape(url)) for url, name, value in re.findall(
         r'<a class="figure[^"]*" href="([^"]+)" data-testid="fig-(\w+)"><span class="n">(\d+)</span>', html)}
+    found.update({name: (int(value), unescape(url)) for url, name, value in re.findall(
+        r'<h3>[^<]*<a href="([^"]+)" data-testid="fig-(\w+)">(\d+)</a></h3>', html)})
+    return found
 
 
 @pytest.fixture

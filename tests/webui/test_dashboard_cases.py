@@ -8,7 +8,6 @@ import re
 from html import unescape
 
 import pytest
-from django.test import Client
 from openpyxl import load_workbook
 
 from engine import clock
@@ -22,7 +21,8 @@ from ..processes.test_case_statistics import (
     build_cases,
     counts,
 )
-from .helpers import user
+from .helpers import signed_in
+from .test_dashboard import field_error, figures
 
 DISTRICT_LEADER = "ct.huyen"
 COMMUNE_LEADER = "ct.hiepduc"
@@ -38,31 +38,10 @@ def cases(demo):
     return made
 
 
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
-
-
-def figures(response):
-    """{category: (value, url)} of the page's figure links."""
-    html = response.content.decode()
-    found = {name: (int(value), unescape(url)) for url, name, value in re.findall(
-        r'<a class="figure[^"]*" href="([^"]+)" data-testid="fig-(\w+)"><span class="n">(\d+)</span>', html)}
-    found.update({name: (int(value), unescape(url)) for url, name, value in re.findall(
-        r'<h3>[^<]*<a href="([^"]+)" data-testid="fig-(\w+)">(\d+)</a></h3>', html)})
-    return found
-
-
 def listed(client, url):
     body = client.get(url).content.decode()
     count = int(re.search(r'data-testid="drill-count">(\d+)<', body).group(1))
     return count, set(re.findall(r'data-testid="drill-row-([^"]+)"', body))
-
-
-def field_error(response, name):
-    match = re.search(rf'id="err-{name}"[^>]*>(.*?)</p>', response.content.decode(), re.DOTALL)
-    return match.group(1).strip() if match else None
 
 
 def test_the_kind_selector_and_each_kinds_figures_and_lists(cases):

@@ -29,15 +29,9 @@ from ..processes.test_denouncer_privacy import (
     leaks,
     official,
 )
-from .helpers import receive, user
+from .helpers import receive, signed_in
 
 HIDDEN_NOTE = 'data-testid="applicant-masked"'
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def html(response, status=200):

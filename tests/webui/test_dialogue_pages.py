@@ -11,7 +11,7 @@ from processes.services import dialogue
 from processes.services.events import Actor
 
 from ..processes.helpers import at
-from .helpers import HIEPDUC, TAMBINH, user
+from .helpers import HIEPDUC, TAMBINH, signed_in, user
 
 DISTRICT = "000.00.16.H57"
 URBAN = "000.04.16.H57"
@@ -20,12 +20,6 @@ MEETING = {"unit": DISTRICT, "held_on": "30/11/2026", "commune": HIEPDUC, "place
 OPINION = {"content": "Đề nghị nạo vét kênh thủy lợi ấp Hiệp Thạnh.", "field": "xay-dung", "assigned_unit": HIEPDUC,
            "deadline": "days", "response_days": "10", "due_on": "", "citizen_name": "Võ Văn Kênh",
            "citizen_phone": "0912777888"}
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def errors_of(page):

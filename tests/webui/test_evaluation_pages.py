@@ -10,15 +10,9 @@ from engine import clock
 from processes.models import CitizenContact, Dossier
 
 from ..processes.test_evaluation import build_worked_example
-from .helpers import HIEPDUC, user
+from .helpers import HIEPDUC, signed_in
 
 PAGE = "/evaluation/"
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def example():

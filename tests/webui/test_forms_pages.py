@@ -11,13 +11,7 @@ from processes.services.events import Actor
 from processes.services.pdf import pdf_text
 
 from ..processes.helpers import at
-from .helpers import HIEPDUC, TAMBINH, open_step, receive, user
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
+from .helpers import HIEPDUC, TAMBINH, open_step, receive, signed_in, user
 
 
 def pdf_of(response):

@@ -11,15 +11,9 @@ from django.utils import timezone
 from processes.models import AdministrativeUnit, Dossier, Membership, WorkItem
 
 from ..processes.helpers import at
-from .helpers import HIEPDUC, TAMBINH, open_step, receive, user
+from .helpers import HIEPDUC, TAMBINH, open_step, receive, signed_in, user
 
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def login(client, username, password, address="10.0.0.1", next_url=""):

@@ -15,7 +15,7 @@ from processes.services import portal, reception
 
 from ..processes.helpers import at
 from ..processes.test_reception import PDF, PNG, desk, finish
-from .helpers import APPLICANT, HIEPDUC, receive, user
+from .helpers import APPLICANT, HIEPDUC, receive, signed_in
 from .pages import fits_the_screen, shot, sign_in
 
 UNKNOWN = "003.00.16.H57-000000-0000"
@@ -30,12 +30,6 @@ def _fresh_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def error_of(response, field="ma"):

@@ -4,18 +4,11 @@ and messages for the Viewer as JSON, the plain HTML form generated from the same
 import json
 import re
 
-from django.test import Client
 
 from processes.models import Dossier, WorkItem
 
 from ..processes.helpers import at
-from .helpers import open_step, receive, user
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
+from .helpers import open_step, receive, signed_in
 
 
 def json_script(text, element_id):

@@ -6,7 +6,6 @@ Screenshots: tests/artifacts/studio-migrate-*.png."""
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from engine.calendar import VN_TZ
@@ -17,15 +16,9 @@ from processes.services.events import Actor
 from ..processes.helpers import at, official_for
 from ..processes.test_migration import REMINDER, reminder_procedure, reminder_v2
 from . import pages
-from .helpers import HIEPDUC, receive, user
+from .helpers import HIEPDUC, receive, signed_in, user
 
 CODE = "thu-nhac-viec"
-
-
-def signed_in(username):
-    client = Client()
-    client.force_login(user(username))
-    return client
 
 
 def specialist():
